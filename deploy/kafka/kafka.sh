@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft, broker+controller in one JVM) on 127.0.0.1
+# for `make run` and the integration tests. Jars come from Maven Central via
+# pom.xml; see README.md in this directory.
+#
+#   kafka.sh fetch | start | stop | status
+#
+# Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
+#      KAFKA_STATE_DIR (<repo>/.local/kafka/$KAFKA_PORT), KAFKA_KEEP_DATA (0),
+#      KAFKA_VERSION (4.1.1), KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT (60).
+# `start` prints the bootstrap address on stdout; progress goes to stderr so
+# `BOOTSTRAP=$(kafka.sh start)` works.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd -- "$SCRIPT_DIR/../.." && pwd)
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_STATE_DIR=${KAFKA_STATE_DIR:-$REPO_ROOT/.local/kafka/$KAFKA_PORT}
+KAFKA_KEEP_DATA=${KAFKA_KEEP_DATA:-0}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+KAFKA_STOP_TIMEOUT=20
+
+# A relative KAFKA_STATE_DIR means relative to the caller's cwd, as for any CLI
+# argument; it is made absolute because the broker's cmdline is matched on it.
+case $KAFKA_STATE_DIR in
+    /*) ;;
+    *) KAFKA_STATE_DIR=$PWD/$KAFKA_STATE_DIR ;;
+esac
+KAFKA_STATE_DIR=${KAFKA_STATE_DIR%/}
+
+CACHE_ROOT=$REPO_ROOT/.cache
+LIBS_DIR=$CACHE_ROOT/kafka/$KAFKA_VERSION/libs
+CONFIG=$KAFKA_STATE_DIR/server.properties
+LOG4J_CONFIG=$KAFKA_STATE_DIR/log4j2.properties
+PID_FILE=$KAFKA_STATE_DIR/kafka.pid
+LOG_DIR=$KAFKA_STATE_DIR/logs
+SERVER_LOG=$LOG_DIR/server.log
+# The JVM's own stdout/stderr: catches crashes that happen before log4j is up.
+CONSOLE_LOG=$LOG_DIR/kafka.out
+# Wiping is `rm -rf`, so only directories carrying this marker (or empty ones)
+# are ever wiped; a mistyped KAFKA_STATE_DIR=$HOME must not be deleted.
+STATE_MARKER=$KAFKA_STATE_DIR/.wirestream-kafka-state
+BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+
+log() { printf 'kafka.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+java_bin() {
+    if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
+        printf '%s\n' "$JAVA_HOME/bin/java"
+    elif command -v java >/dev/null 2>&1; then
+        command -v java
+    else
+        die "java not found (Kafka $KAFKA_VERSION needs Java 17+); install openjdk-17-jre-headless"
+    fi
+}
+
+libs_present() {
+    [[ -f $LIBS_DIR/.complete && -f $LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar ]]
+}
+
+cmd_fetch() {
+    if libs_present; then
+        return 0
+    fi
+    command -v mvn >/dev/null 2>&1 || die "mvn not found; install maven (apt-get install -y maven)"
+    mkdir -p "$(dirname "$LIBS_DIR")"
+    # Parallel test workers may start cold at the same moment; serialise them
+    # and let the losers find the finished libs dir.
+    exec 9>"$(dirname "$LIBS_DIR")/.fetch.lock"
+    flock 9
+    if libs_present; then
+        exec 9>&-
+        return 0
+    fi
+    log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS_DIR"
+    local tmp=$LIBS_DIR.tmp.$$ mvn_log=$LIBS_DIR.mvn.log
+    rm -rf "$tmp"
+    # Copy into a temp dir and rename, so an interrupted fetch never looks complete.
+    # Maven 3.8 prints stray ANSI resets even with -q -B, so its output is only
+    # shown when it fails.
+    if ! mvn -q -B -f "$SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+            dependency:copy-dependencies -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
+        cat "$mvn_log" >&2
+        rm -rf "$tmp"
+        die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (log: $mvn_log)"
+    fi
+    rm -f "$mvn_log"
+    touch "$tmp/.complete"
+    rm -rf "$LIBS_DIR"
+    mv "$tmp" "$LIBS_DIR"
+    exec 9>&-
+    log "fetched $(find "$LIBS_DIR" -name '*.jar' | wc -l) jars"
+}
+
+# True when $1 is a live broker started with this state dir's config; guards
+# against pid reuse and against killing a broker that belongs to another dir.
+is_our_broker() {
+    local pid=$1 cmdline
+    [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+    # A zombie (exited, not yet reaped) has an empty cmdline, so it counts as gone.
+    cmdline=$(tr '\0' ' ' 2>/dev/null </proc/"$pid"/cmdline) || return 1
+    [[ $cmdline == *" kafka.Kafka $CONFIG "* ]]
+}
+
+# The pid file is gone if someone deleted the state dir under a running
+# broker; fall back to finding the JVM by its exact config path.
+broker_pid() {
+    local pid f
+    if [[ -f $PID_FILE ]]; then
+        pid=$(<"$PID_FILE")
+        if is_our_broker "$pid"; then
+            printf '%s\n' "$pid"
+            return 0
+        fi
+    fi
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}
+        pid=${pid%/cmdline}
+        if is_our_broker "$pid"; then
+            printf '%s\n' "$pid"
+            return 0
+        fi
+    done
+    return 1
+}
+
+port_in_use() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+port_owner() {
+    if command -v ss >/dev/null 2>&1; then
+        ss -Hltnp "sport = :$1" 2>/dev/null | head -n 3
+    fi
+}
+
+cmd_stop() {
+    local pid waited=0
+    if ! pid=$(broker_pid); then
+        rm -f "$PID_FILE"
+        log "not running (state dir $KAFKA_STATE_DIR)"
+        return 0
+    fi
+    log "stopping broker pid $pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    # Kafka's controlled shutdown flushes logs and writes a clean-shutdown marker;
+    # give it time, since KEEP_DATA restarts otherwise pay for log recovery.
+    while is_our_broker "$pid" && ((waited < KAFKA_STOP_TIMEOUT * 10)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if is_our_broker "$pid"; then
+        log "broker pid $pid ignored SIGTERM for ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        while is_our_broker "$pid"; do sleep 0.1; done
+    fi
+    rm -f "$PID_FILE"
+    log "stopped"
+}
+
+cmd_status() {
+    local pid
+    if pid=$(broker_pid); then
+        if port_in_use "$KAFKA_PORT"; then
+            log "running: pid $pid, bootstrap $BOOTSTRAP, state dir $KAFKA_STATE_DIR"
+        else
+            log "starting or unhealthy: pid $pid is alive but $BOOTSTRAP does not accept connections"
+        fi
+        printf '%s\n' "$BOOTSTRAP"
+        return 0
+    fi
+    log "not running (state dir $KAFKA_STATE_DIR)"
+    return 3
+}
+
+prepare_state_dir() {
+    if [[ $KAFKA_KEEP_DATA == 1 && -f $STATE_MARKER ]]; then
+        return 0
+    fi
+    if [[ -d $KAFKA_STATE_DIR && ! -f $STATE_MARKER ]] \
+            && [[ -n $(ls -A "$KAFKA_STATE_DIR") ]]; then
+        die "refusing to wipe $KAFKA_STATE_DIR: not empty and not created by kafka.sh"
+    fi
+    rm -rf "$KAFKA_STATE_DIR"
+    mkdir -p "$KAFKA_STATE_DIR"
+    touch "$STATE_MARKER"
+}
+
+write_configs() {
+    mkdir -p "$LOG_DIR"
+    # Static voters rather than KIP-853 controller.quorum.bootstrap.servers +
+    # `format --standalone`: a one-node quorum never changes membership, and
+    # static voters do not persist the controller endpoint in the metadata log,
+    # so a KEEP_DATA restart on another controller port still works.
+    cat >"$CONFIG" <<EOF
+# Generated by deploy/kafka/kafka.sh on every start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_STATE_DIR/data
+
+num.partitions=4
+default.replication.factor=1
+min.insync.replicas=1
+# Topics are created explicitly by the worker/tests; a typo must not silently
+# create a topic.
+auto.create.topics.enable=false
+
+# One node: internal topics cannot have more replicas than brokers.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# The defaults (50 partitions each) make the first consumer group and the first
+# transactional producer wait for 50 partitions to be created and loaded.
+offsets.topic.num.partitions=4
+transaction.state.log.num.partitions=4
+# Tests start one consumer at a time; the default 3 s delay only adds latency.
+group.initial.rebalance.delay.ms=0
+
+# Sized for a laptop/CI runner, not for throughput.
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+EOF
+
+    # Kafka at INFO writes several MB per test session; keep WARN+ plus the
+    # start/stop lines from KafkaRaftServer, which the fallback readiness check
+    # and humans reading the log rely on.
+    cat >"$LOG4J_CONFIG" <<'EOF'
+# Generated by deploy/kafka/kafka.sh on every start; edits are overwritten.
+status = warn
+name = wirestream-local-kafka
+# Kafka's own shutdown hook logs while it closes; log4j's hook would race it,
+# drop those lines and print "Unable to register Log4j shutdown hook" instead.
+shutdownHook = disable
+
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = file
+
+logger.raftserver.name = kafka.server.KafkaRaftServer
+logger.raftserver.level = INFO
+EOF
+}
+
+jvm_common_opts() {
+    printf '%s\n' \
+        -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="file:$LOG4J_CONFIG" \
+        -Dkafka.logs.dir="$LOG_DIR"
+}
+
+# Kafka cluster ids are 16 random bytes in unpadded URL-safe base64; Kafka
+# itself rerolls ids starting with '-' because they parse as CLI flags.
+new_cluster_id() {
+    local id
+    while :; do
+        id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        [[ $id == -* ]] || break
+    done
+    printf '%s\n' "$id"
+}
+
+format_storage() {
+    local java=$1 opts
+    if [[ -f $KAFKA_STATE_DIR/data/meta.properties ]]; then
+        return 0
+    fi
+    mapfile -t opts < <(jvm_common_opts)
+    if ! "$java" -Xmx256m "${opts[@]}" -cp "$LIBS_DIR/*" kafka.tools.StorageTool \
+            format --config "$CONFIG" --cluster-id "$(new_cluster_id)" \
+            >"$LOG_DIR/format.log" 2>&1; then
+        cat "$LOG_DIR/format.log" >&2
+        die "kafka-storage format failed"
+    fi
+}
+
+# Prefer a Kafka-protocol answer over "the port is open": the socket accepts
+# before the broker has registered with the controller and been unfenced, and
+# a fenced broker is absent from Metadata responses.
+python_for_probe() {
+    local py
+    for py in "$REPO_ROOT/.venv/bin/python" python3; do
+        if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import aiokafka' 2>/dev/null; then
+            printf '%s\n' "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+wait_ready_python() {
+    local py=$1 pid=$2
+    "$py" - "$BOOTSTRAP" "$pid" "$KAFKA_START_TIMEOUT" <<'EOF'
+import asyncio
+import logging
+import sys
+import time
+
+from aiokafka.client import AIOKafkaClient
+
+bootstrap, pid, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+# aiokafka logs every refused connection at ERROR while the broker boots.
+logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+
+def alive(pid: int) -> bool:
+    # os.kill(pid, 0) succeeds on zombies; the JVM is reparented when kafka.sh
+    # exits and its new parent may be slow (or never) to reap it.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def broker_listed() -> bool:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await client.bootstrap()
+        return any(b.nodeId == 1 for b in client.cluster.brokers())
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+async def main() -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return 2
+        if await broker_listed():
+            return 0
+        await asyncio.sleep(0.25)
+    return 1
+
+
+sys.exit(asyncio.run(main()))
+EOF
+}
+
+wait_ready_log() {
+    local pid=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        is_our_broker "$pid" || return 2
+        if grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null && port_in_use "$KAFKA_PORT"; then
+            return 0
+        fi
+        sleep 0.25
+    done
+    return 1
+}
+
+fail_start() {
+    local pid=$1 why=$2
+    log "error: $why"
+    local f
+    for f in "$SERVER_LOG" "$CONSOLE_LOG"; do
+        if [[ -s $f ]]; then
+            log "last lines of $f:"
+            tail -n 40 "$f" >&2
+        fi
+    done
+    if is_our_broker "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PID_FILE"
+    exit 1
+}
+
+cmd_start() {
+    local java pid port py rc=0 opts heap started=$SECONDS
+    java=$(java_bin)
+    cmd_fetch
+
+    if broker_pid >/dev/null; then
+        log "a broker from a previous run is still up; stopping it first"
+        cmd_stop
+    fi
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        if port_in_use "$port"; then
+            log "error: port 127.0.0.1:$port is already in use by another process."
+            port_owner "$port" >&2 || true
+            die "pick free ports with KAFKA_PORT / KAFKA_CONTROLLER_PORT, or stop that process"
+        fi
+    done
+
+    prepare_state_dir
+    write_configs
+    format_storage "$java"
+
+    mapfile -t opts < <(jvm_common_opts)
+    read -r -a heap <<<"$KAFKA_HEAP_OPTS"
+    # setsid: the broker must outlive this script and must not receive the
+    # Ctrl-C aimed at `make run`/pytest; `stop` is the only way down. All three
+    # std streams are redirected so a caller capturing our output (subprocess.run)
+    # sees EOF when the script exits instead of waiting for the JVM.
+    setsid "$java" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError "${opts[@]}" \
+        -cp "$LIBS_DIR/*" kafka.Kafka "$CONFIG" \
+        </dev/null >"$CONSOLE_LOG" 2>&1 &
+    pid=$!
+    printf '%s\n' "$pid" >"$PID_FILE"
+    log "broker pid $pid starting (Kafka $KAFKA_VERSION, state dir $KAFKA_STATE_DIR)"
+
+    if py=$(python_for_probe); then
+        wait_ready_python "$py" "$pid" || rc=$?
+    else
+        log "no python with aiokafka; falling back to log line + TCP readiness check"
+        wait_ready_log "$pid" || rc=$?
+    fi
+    case $rc in
+        0) ;;
+        2) fail_start "$pid" "broker exited during startup" ;;
+        *) fail_start "$pid" "broker not ready within ${KAFKA_START_TIMEOUT}s" ;;
+    esac
+    log "ready in $((SECONDS - started))s at $BOOTSTRAP"
+    printf '%s\n' "$BOOTSTRAP"
+}
+
+usage() {
+    sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+case ${1:-} in
+    fetch) cmd_fetch ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) usage ;;
+esac

@@ -1,0 +1,173 @@
+"""faust wiring: the App, its topics, the dedupe table, the agent, and the web endpoints.
+
+Everything is built from one :class:`~streams.settings.Settings` by :func:`build_worker`; nothing
+here reads the environment. The agent only hands each message to
+:class:`~streams.agents.ItemProcessor`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from streams.agents import Headers, ItemProcessor, ProcessorOptions, policy_for
+from streams.core.pipeline import Pipeline
+from streams.logs import get_logger
+from streams.metrics import Metrics
+from streams.settings import KafkaSettings, Settings
+
+log = get_logger("wirestream.app")
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
+
+
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    """faust credentials for SASL/SSL, or None for PLAINTEXT."""
+    protocol = kafka.security_protocol
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=kafka.ssl_cafile)
+    if protocol.startswith("SASL"):
+        password = kafka.sasl_password.reveal() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+class FaustPublisher:
+    """Sends through faust topics; each send is attached to the current input offset."""
+
+    def __init__(self, enriched: Any, deadletter: Any) -> None:
+        self._enriched = enriched
+        self._deadletter = deadletter
+
+    async def publish(self, key: bytes, value: bytes, headers: Headers) -> None:
+        await self._enriched.send(key=key, value=value, headers=list(headers))
+
+    async def deadletter(self, key: bytes | None, value: bytes, headers: Headers) -> None:
+        await self._deadletter.send(key=key, value=value, headers=list(headers))
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    app: Any
+    metrics: Metrics
+    processor: ItemProcessor
+
+
+def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
+    metrics = metrics or Metrics()
+    app = faust.App(
+        settings.worker.app_id,
+        broker=broker_urls(settings.kafka.bootstrap),
+        broker_credentials=broker_credentials(settings.kafka),
+        broker_session_timeout=settings.kafka.session_timeout_s,
+        broker_heartbeat_interval=settings.kafka.heartbeat_interval_s,
+        broker_commit_interval=settings.worker.commit_interval_s,
+        broker_commit_every=settings.worker.commit_every,
+        # State lives in memory and is rebuilt from the changelog topic at start: durable, and
+        # no RocksDB build needed. The dedupe issue revisits this for large windows.
+        store="memory://",
+        datadir=settings.worker.data_dir,
+        topic_partitions=settings.topics.raw_partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        web_enabled=True,
+        web_bind=settings.web.bind,
+        web_host=settings.web.bind,
+        web_port=settings.web.port,
+        autodiscover=False,
+    )
+    topics = settings.topics
+    raw = app.topic(
+        topics.raw,
+        partitions=topics.raw_partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    enriched = app.topic(
+        topics.enriched,
+        partitions=topics.enriched_partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    deadletter = app.topic(
+        topics.deadletter,
+        partitions=topics.deadletter_partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    # Co-partitioned with the raw topic: faust writes a table change to the changelog partition
+    # of the event being processed, so the same partition count keeps recovery exact.
+    table = app.Table("dedupe", default=None, partitions=topics.raw_partitions)
+    pipeline = Pipeline.from_settings(settings, table)
+    processor = ItemProcessor(
+        pipeline,
+        FaustPublisher(enriched, deadletter),
+        metrics,
+        ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates),
+        policy=policy_for(settings.worker.on_internal_error),
+    )
+
+    @app.agent(raw, name="enrich")
+    async def enrich(stream: Any) -> None:
+        async for event in stream.events():
+            await processor.handle(event.message)
+
+    @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        await _report_lag(app, metrics, topics.raw)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = is_ready(app)
+        return web.json({"ready": ready}, status=200 if ready else 503)
+
+    return Worker(app=app, metrics=metrics, processor=processor)
+
+
+def is_ready(app: Any) -> bool:
+    """Partitions assigned, no rebalance under way, and table state recovered from changelogs."""
+    return (
+        not app.unassigned
+        and bool(app.consumer.assignment())
+        and not app.rebalancing
+        and not app.in_recovery
+        and app.tables.recovery.completed.is_set()
+    )
+
+
+async def _report_lag(app: Any, metrics: Metrics, topic: str) -> None:
+    consumer = app.consumer
+    for tp in consumer.assignment():
+        if tp.topic != topic:
+            continue
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        # faust keeps the last offset its streams read; before the first read, fall back to the
+        # committed offset, which is where reading will start.
+        read = consumer._read_offset.get(tp)
+        position = read + 1 if read is not None else (consumer._committed_offset.get(tp) or 0)
+        metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

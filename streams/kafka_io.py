@@ -1,0 +1,132 @@
+"""Plain aiokafka clients for the CLI: topic set-up, producing a feed, tailing the output.
+
+The worker itself runs on faust (``streams.app``); these are the tools around it. aiokafka errors
+are mapped to :class:`~streams.errors.TransientError` at this boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from streams.errors import TransientError
+from streams.settings import Settings
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options shared by every aiokafka client (SASL/SSL included)."""
+    kafka = settings.kafka
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap,
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl.create_default_context(cafile=kafka.ssl_cafile)
+    if kafka.security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = kafka.sasl_mechanism
+        options["sasl_plain_username"] = kafka.sasl_username
+        options["sasl_plain_password"] = (
+            kafka.sasl_password.reveal() if kafka.sasl_password else None
+        )
+    return options
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the raw, enriched and dead-letter topics if missing; returns the ones created."""
+    topics = settings.topics
+    wanted = [
+        (topics.raw, topics.raw_partitions),
+        (topics.enriched, topics.enriched_partitions),
+        (topics.deadletter, topics.deadletter_partitions),
+    ]
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    created: list[str] = []
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+        for name, partitions in wanted:
+            if name in existing:
+                continue
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, partitions, settings.kafka.replication_factor)]
+                )
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass  # another process won the race; the topic is there, which is all we need
+    except KafkaConnectionError as exc:
+        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
+    finally:
+        await admin.close()
+    return created
+
+
+@asynccontextmanager
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    client = AIOKafkaProducer(acks="all", linger_ms=5, **client_options(settings))
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+async def produce_values(
+    settings: Settings,
+    topic: str,
+    values: Iterable[tuple[bytes | None, bytes]],
+    progress: Any = None,
+) -> int:
+    """Send ``(key, value)`` pairs in batches and wait for every ack; returns the count sent."""
+    sent = 0
+    async with producer(settings) as client:
+        pending: list[asyncio.Future[Any]] = []
+        for key, value in values:
+            pending.append(await client.send(topic, value=value, key=key))
+            if len(pending) >= 500:
+                sent += await _settle(pending, progress)
+        sent += await _settle(pending, progress)
+    return sent
+
+
+async def _settle(pending: list[asyncio.Future[Any]], progress: Any) -> int:
+    try:
+        await asyncio.gather(*pending)
+    except KafkaError as exc:
+        raise TransientError(f"the broker did not accept a message: {exc}") from None
+    count = len(pending)
+    if progress is not None:
+        progress.update(count)
+    pending.clear()
+    return count
+
+
+@asynccontextmanager
+async def consumer(
+    settings: Settings, topics: list[str], *, from_beginning: bool, group: str | None = None
+) -> AsyncIterator[AIOKafkaConsumer]:
+    client = AIOKafkaConsumer(
+        *topics,
+        group_id=group,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=group is not None,
+        **client_options(settings),
+    )
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
+    try:
+        yield client
+    finally:
+        await client.stop()

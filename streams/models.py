@@ -1,0 +1,120 @@
+"""Value types shared by every stage: small, frozen, typed.
+
+The enrichment core (``streams.core``) takes and returns these and nothing else, so a stage can be
+run on a file with no broker. ``streams.codec`` turns them into bytes and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = "wirestream.enriched.v1"
+
+
+class DedupeStatus(StrEnum):
+    """What the dedupe stage decided about an item (part of the output contract)."""
+
+    UNIQUE = "unique"
+    DUPLICATE = "duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    TRANSLATION = "translation"
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One decoded wire item, as the producer sent it (the input contract)."""
+
+    body: str
+    id: str | None = None
+    source: str | None = None
+    headline: str | None = None
+    url: str | None = None
+    published_at: str | None = None  # RFC 3339, validated by the codec
+    language_hint: str | None = None
+    sectors: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedItem:
+    """The normalize stage's output: clean text plus what was taken out of it."""
+
+    headline: str | None
+    text: str
+    boilerplate: tuple[str, ...]
+    sectors: tuple[str, ...]
+    source_name: str | None
+    content_hash: str  # hex digest of the normalized headline + text; the exact-dedupe key
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageShare:
+    code: str
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    code: str  # ISO 639-1 (639-3 where no 639-1 exists), "und" when unknown
+    confidence: float
+    script: str  # ISO 15924, e.g. "Arab", "Latn", "Zyyy" when unknown
+    mixed: tuple[LanguageShare, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One entity found in the clean text; ``start``/``end`` index its first mention."""
+
+    text: str
+    type: str  # PERSON | ORG | LOC | GPE | MISC
+    id: str | None  # namespaced, e.g. "wikidata:Q159" or "geonames:524901"
+    name: str  # canonical English name (the surface text when unlinked)
+    start: int
+    end: int
+    count: int = 1
+    country: str | None = None  # ISO 3166-1 alpha-2, places only
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeResult:
+    status: DedupeStatus
+    story_id: str
+    duplicate_of: str | None = None
+    # 1.0 for identical content, 0.0 for a new story; None when the match was by id alone and the
+    # earlier content is not remembered (a producer's correction under the same id).
+    similarity: float | None = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    name: str | None
+    item_id: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnrichedEvent:
+    """The output contract, schema ``wirestream.enriched.v1`` (see schemas/enriched.v1.json).
+
+    Field order is the order of the JSON object; ``schema`` comes first so that a reader can
+    dispatch on it before reading the rest.
+    """
+
+    schema: str = SCHEMA_VERSION
+    id: str
+    source: SourceInfo
+    published_at: str | None
+    received_at: str
+    processed_at: str
+    headline: str | None
+    text: str
+    boilerplate: tuple[str, ...]
+    sectors: tuple[str, ...]
+    language: Language
+    entities: tuple[Entity, ...]
+    dedupe: DedupeResult
+    extra: dict[str, Any] = field(default_factory=dict)

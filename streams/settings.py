@@ -1,0 +1,199 @@
+"""One typed settings object, built once and passed down.
+
+Sources, later ones winning: the defaults below, ``config/wirestream.toml`` (or the file named by
+``WIRESTREAM_CONFIG``), then ``WIRESTREAM_*`` environment variables. This module is the only place
+that reads the environment; everything else receives a :class:`Settings`.
+
+Every field can be set from the environment as ``WIRESTREAM_<SECTION>_<FIELD>`` (upper case), for
+example ``WIRESTREAM_KAFKA_BOOTSTRAP=broker:9092`` or ``WIRESTREAM_TOPICS_RAW=wire.raw``. Lists are
+comma-separated, booleans are ``1/0/true/false/yes/no``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from streams.errors import ConfigError
+
+ENV_PREFIX = "WIRESTREAM_"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "wirestream.toml"
+
+
+class Secret(str):
+    """A string that never shows its value in repr, str() of a settings dump, or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    bootstrap: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: Secret | None = None
+    ssl_cafile: str | None = None
+    # Short session timeouts make a restarted worker rejoin in seconds instead of ~2 minutes
+    # (docs/architecture.md has the measurements); production may raise them.
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 3.0
+    replication_factor: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    raw: str = "wire.raw"
+    enriched: str = "wire.enriched"
+    deadletter: str = "wire.deadletter"
+    raw_partitions: int = 4
+    enriched_partitions: int = 4
+    deadletter_partitions: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    app_id: str = "wirestream"
+    data_dir: str = ".local/worker"
+    max_item_bytes: int = 1024 * 1024
+    publish_duplicates: bool = False
+    on_internal_error: Literal["deadletter", "crash"] = "deadletter"
+    commit_interval_s: float = 1.0
+    # Commit after this many messages too: bounds what a crash replays (and republishes).
+    commit_every: int = 200
+    shutdown_timeout_s: float = 20.0
+    lag_poll_interval_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSettings:
+    window_s: float = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class LangidSettings:
+    expected: tuple[str, ...] = ()
+    min_confidence: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySettings:
+    kb_path: str | None = None  # None: the KB built into the package by `make kb`
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    bind: str = "127.0.0.1"
+    port: int = 6066
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    langid: LangidSettings = field(default_factory=LangidSettings)
+    entities: EntitySettings = field(default_factory=EntitySettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+
+def load_settings(
+    environ: Mapping[str, str], config_path: Path | None = None, **overrides: Any
+) -> Settings:
+    """Build the settings from the config file and ``environ`` (pass ``os.environ``).
+
+    ``overrides`` are section dicts (``worker={"app_id": "x"}``) applied last, for the CLI.
+    """
+    path = config_path or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG))
+    sections: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        try:
+            sections = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    elif config_path is not None:
+        raise ConfigError(f"config file not found: {path}")
+    built: dict[str, Any] = {}
+    for section in dataclasses.fields(Settings):
+        cls = typing.get_type_hints(Settings)[section.name]
+        values = dict(sections.get(section.name, {}))
+        for fld in dataclasses.fields(cls):
+            env_key = f"{ENV_PREFIX}{section.name}_{fld.name}".upper()
+            if env_key in environ:
+                values[fld.name] = environ[env_key]
+        values.update(overrides.get(section.name, {}))
+        built[section.name] = _build_section(cls, values, source=str(path))
+    return Settings(**built)
+
+
+def _build_section(cls: type[Any], values: dict[str, Any], source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting(s) {sorted(unknown)} for {cls.__name__}")
+    kwargs = {name: _coerce(hints[name], value, name) for name, value in values.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, name: str) -> Any:  # noqa: PLR0911 - one branch per type
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None or value == "":
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, name)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{name}: {value!r} is not one of {list(args)}")
+        return value
+    if origin is tuple:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name}: {value!r} is not a boolean")
+    if hint in (int, float):
+        try:
+            return hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: {value!r} is not a number") from None
+    if hint is Secret:
+        return Secret(value)
+    return str(value)
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The settings as a dict fit for logs: secrets masked."""
+    out = dataclasses.asdict(settings)
+    kafka = out["kafka"]
+    if kafka.get("sasl_password") is not None:
+        kafka["sasl_password"] = "**********"  # noqa: S105 - the mask, not a password
+    return out

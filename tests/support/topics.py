@@ -1,0 +1,86 @@
+"""Synchronous helpers over aiokafka for integration tests: send raw items, read topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+
+def send(
+    bootstrap: str, topic: str, values: Sequence[bytes], keys: Sequence[bytes | None] = ()
+) -> None:
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+        try:
+            pending = []
+            for index, value in enumerate(values):
+                key = keys[index] if index < len(keys) else None
+                pending.append(await producer.send(topic, value=value, key=key))
+            await asyncio.gather(*pending)
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def read_all(
+    bootstrap: str,
+    topic: str,
+    until: Callable[[list[Record]], bool] = lambda _records: False,
+    timeout: float = 60.0,
+    settle: float = 2.0,
+) -> list[Record]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds, then ``settle`` more
+    seconds (to catch anything unwanted that follows), or until ``timeout``."""
+
+    async def run() -> list[Record]:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await consumer.start()
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        satisfied_at: float | None = None
+        try:
+            while time.monotonic() < deadline:
+                if satisfied_at is not None and time.monotonic() - satisfied_at >= settle:
+                    break
+                batch = await consumer.getmany(timeout_ms=250)
+                for messages in batch.values():
+                    records.extend(
+                        Record(
+                            m.topic,
+                            m.partition,
+                            m.offset,
+                            m.key,
+                            m.value or b"",
+                            dict(m.headers or ()),
+                        )
+                        for m in messages
+                    )
+                if satisfied_at is None and until(records):
+                    satisfied_at = time.monotonic()
+        finally:
+            await consumer.stop()
+        return records
+
+    return asyncio.run(run())

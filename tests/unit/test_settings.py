@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.errors import ConfigError
+from streams.settings import Secret, Settings, load_settings, redacted
+
+
+def test_defaults_match_the_shipped_config_file() -> None:
+    assert load_settings({}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "section", "field", "expected"),
+    [
+        (
+            {"WIRESTREAM_KAFKA_BOOTSTRAP": "b1:9092,b2:9092"},
+            "kafka",
+            "bootstrap",
+            "b1:9092,b2:9092",
+        ),
+        ({"WIRESTREAM_TOPICS_RAW_PARTITIONS": "8"}, "topics", "raw_partitions", 8),
+        ({"WIRESTREAM_WORKER_PUBLISH_DUPLICATES": "yes"}, "worker", "publish_duplicates", True),
+        ({"WIRESTREAM_LANGID_EXPECTED": "en, ar,ru"}, "langid", "expected", ("en", "ar", "ru")),
+        ({"WIRESTREAM_LANGID_MIN_CONFIDENCE": "0.7"}, "langid", "min_confidence", 0.7),
+        ({"WIRESTREAM_KAFKA_SASL_USERNAME": ""}, "kafka", "sasl_username", None),
+    ],
+)
+def test_environment_overrides(
+    env: dict[str, str], section: str, field: str, expected: object
+) -> None:
+    settings = load_settings(env)
+    assert getattr(getattr(settings, section), field) == expected
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"WIRESTREAM_TOPICS_RAW_PARTITIONS": "many"},
+        {"WIRESTREAM_WORKER_PUBLISH_DUPLICATES": "perhaps"},
+        {"WIRESTREAM_KAFKA_SECURITY_PROTOCOL": "CARRIER_PIGEON"},
+    ],
+)
+def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        load_settings(env)
+
+
+def test_unknown_keys_in_the_file_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[worker]\nmax_itme_bytes = 5\n")
+    with pytest.raises(ConfigError, match="max_itme_bytes"):
+        load_settings({}, path)
+
+
+def test_secrets_never_show() -> None:
+    settings = load_settings({"WIRESTREAM_KAFKA_SASL_PASSWORD": "hunter2"})
+    password = settings.kafka.sasl_password
+    assert isinstance(password, Secret)
+    assert password.reveal() == "hunter2"
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(redacted(settings))
