@@ -6,15 +6,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KB := streams/kb/data/gazetteer.bin
 PYTEST_ARGS ?=
+# Each stage's benchmark lives in mk/<stage>.mk and appends its target to BENCH_TARGETS.
+BENCH_TARGETS :=
+-include mk/*.mk
 
-.PHONY: help setup venv kb kafka-fetch prometheus run test test-unit test-integration lint clean
+.PHONY: help setup venv kb kafka-fetch prometheus run test test-unit lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP)  ## create .venv and install the project with pinned dependencies
@@ -45,6 +48,9 @@ lint: venv  ## ruff and mypy (strict on streams/)
 	$(BIN)/ruff check streams tests
 	$(BIN)/ruff format --check streams tests
 	$(BIN)/mypy
+
+bench: $(BENCH_TARGETS)  ## every benchmark (figures and ratios against baselines run side by side)
+	@test -n "$(BENCH_TARGETS)" || echo "no benchmarks yet"
 
 clean:  ## remove local state (keeps .venv and the jar cache)
 	-deploy/kafka/kafka.sh stop

@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from streams import faust_fixes
 from streams.agents import Headers, ItemProcessor, ProcessorOptions, policy_for
 from streams.core.pipeline import Pipeline
 from streams.logs import get_logger
@@ -68,6 +69,7 @@ class Worker:
 
 
 def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
+    faust_fixes.apply()
     metrics = metrics or Metrics()
     app = faust.App(
         settings.worker.app_id,

@@ -91,6 +91,8 @@ class LangidSettings:
 @dataclass(frozen=True, slots=True)
 class EntitySettings:
     kb_path: str | None = None  # None: the KB built into the package by `make kb`
+    watchlist_path: str | None = None  # a deployment's own entities, same format as the KB file
+    watchlist_poll_s: float = 10.0  # how often the worker checks the watchlist for changes
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import NoReturn
+import os
+import signal
+import threading
+from typing import Any, NoReturn
 
 from streams.app import build_worker
 from streams.kafka_io import ensure_topics
@@ -16,6 +19,16 @@ log = get_logger("wirestream.worker")
 def run_worker(settings: Settings) -> NoReturn:
     from faust.worker import Worker as FaustWorker
 
+    class BoundedWorker(FaustWorker):
+        """mode's Worker turns SIGTERM/SIGINT into a graceful stop (the agent finishes its event,
+        pending sends are flushed, offsets committed). A stop that hangs, on a broker that went
+        away say, must not keep an orchestrator waiting forever: a watchdog ends the process
+        after ``worker.shutdown_timeout_s``."""
+
+        def _schedule_shutdown(self, signum: Any) -> None:
+            _arm_watchdog(settings.worker.shutdown_timeout_s, signal.Signals(signum).name)
+            super()._schedule_shutdown(signum)
+
     log.info("worker_starting", settings=redacted(settings))
     # Our own topic creation, so the partition counts are the configured ones even when faust
     # would otherwise declare a topic with its defaults.
@@ -23,13 +36,8 @@ def run_worker(settings: Settings) -> NoReturn:
     # asyncio.run() leaves no current loop behind, and faust builds its services on one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = build_worker(settings)
-    log.info(
-        "metrics_endpoint",
-        url=f"http://{settings.web.bind}:{settings.web.port}/metrics",
-    )
-    # mode's Worker owns the event loop and turns SIGTERM/SIGINT into a graceful stop: agents
-    # finish their current event, attached sends are flushed and offsets committed.
-    faust_worker = FaustWorker(
+    log.info("metrics_endpoint", url=f"http://{settings.web.bind}:{settings.web.port}/metrics")
+    faust_worker = BoundedWorker(
         worker.app,
         loglevel=settings.log.level if settings.log.level != "INFO" else "WARNING",
         quiet=True,
@@ -38,3 +46,14 @@ def run_worker(settings: Settings) -> NoReturn:
     # faust's start-up spinner writes terminal escapes even into a log file.
     faust_worker.spinner = None
     faust_worker.execute_from_commandline()  # exits the process when the worker stops
+
+
+def _arm_watchdog(timeout_s: float, reason: str) -> None:
+    def expire() -> None:
+        log.error("shutdown_timeout", timeout_s=timeout_s, signal=reason)
+        os._exit(70)  # EX_SOFTWARE: the graceful stop did not finish in time
+
+    timer = threading.Timer(timeout_s, expire)
+    timer.daemon = True
+    timer.start()
+    log.info("worker_stopping", signal=reason, timeout_s=timeout_s)

@@ -1,0 +1,101 @@
+"""The whole core on the seed and the sample feed, with no broker; events follow the schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+
+from streams.codec import decode_raw, encode_event
+from streams.core.pipeline import Pipeline
+from streams.errors import DeadLetterReason, ItemRejected
+from streams.models import DedupeStatus, RawItem
+from streams.settings import Settings
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas" / "enriched.v1.json").read_text()
+)
+
+
+@pytest.fixture(scope="module")
+def shared_pipeline() -> Pipeline:
+    return Pipeline.from_settings(Settings(), {})
+
+
+@pytest.fixture
+def pipeline(shared_pipeline: Pipeline) -> Pipeline:
+    return Pipeline(shared_pipeline.detector, shared_pipeline.extractor, {}, 3600.0)
+
+
+def enrich(pipeline: Pipeline, value: bytes, now: float = 1_790_000_000.0) -> dict[str, Any]:
+    result = pipeline.enrich(decode_raw(value, 1 << 20), received_at=now)
+    assert result.event is not None
+    event: dict[str, Any] = orjson.loads(encode_event(result.event))
+    jsonschema.validate(event, SCHEMA)
+    return event
+
+
+def test_seed_end_to_end(pipeline: Pipeline, seed_bytes: bytes) -> None:
+    event = enrich(pipeline, seed_bytes)
+    assert event["language"]["code"] == "ar"
+    assert event["language"]["confidence"] >= 0.9
+    assert {m["code"] for m in event["language"]["mixed"]} >= {"ar", "en"}
+    assert event["source"]["name"] == "SeaPRwire"
+    assert len(event["boilerplate"]) == 3
+    assert "SeaPRwire" not in event["text"]
+    assert event["text"].startswith(seed_bytes.decode().split("–", 1)[1].strip()[:20])
+    assert len(event["sectors"]) == 2
+    linked = {e["name"]: e for e in event["entities"] if e["id"]}
+    assert {"Russia", "Ukraine", "Moscow"} <= set(linked)
+    for entity in event["entities"]:
+        assert event["text"][entity["start"] : entity["end"]] == entity["text"]
+    assert event["dedupe"]["status"] == "unique"
+
+
+def test_seed_twice_is_a_duplicate(pipeline: Pipeline, seed_bytes: bytes) -> None:
+    first = enrich(pipeline, seed_bytes)
+    second = enrich(pipeline, seed_bytes, now=1_790_000_060.0)
+    assert second["dedupe"] == {
+        "status": "duplicate",
+        "story_id": first["dedupe"]["story_id"],
+        "duplicate_of": first["id"],
+        "similarity": 1.0,
+    }
+
+
+def test_duplicates_can_skip_the_costly_stages(pipeline: Pipeline, seed_bytes: bytes) -> None:
+    raw = decode_raw(seed_bytes, 1 << 20)
+    pipeline.enrich(raw, received_at=0.0)
+    again = pipeline.enrich(raw, received_at=1.0, enrich_duplicates=False)
+    assert again.event is None
+    assert again.dedupe.status is DedupeStatus.DUPLICATE
+    assert set(again.stage_seconds) == {"normalize", "dedupe"}
+
+
+def test_sample_feed_statuses(pipeline: Pipeline, sample_lines: list[bytes]) -> None:
+    statuses: list[tuple[str, str]] = []
+    rejected: list[DeadLetterReason] = []
+    for line in sample_lines:
+        try:
+            event = enrich(pipeline, line)
+        except ItemRejected as exc:
+            rejected.append(exc.reason)
+            continue
+        statuses.append((event["id"], event["dedupe"]["status"]))
+    assert rejected == [DeadLetterReason.INVALID_JSON]
+    assert statuses[:3] == [
+        ("ws-0001", "unique"),
+        ("ws-0001", "duplicate"),
+        ("ws-0001", "near_duplicate"),
+    ]
+    assert len(statuses) == len(sample_lines) - 1
+
+
+def test_markup_only_body_is_rejected_as_empty(pipeline: Pipeline) -> None:
+    with pytest.raises(ItemRejected) as caught:
+        pipeline.enrich(RawItem(body="<p> </p><script>x()</script>"), received_at=0.0)
+    assert caught.value.reason is DeadLetterReason.EMPTY_BODY
