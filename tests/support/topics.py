@@ -55,6 +55,8 @@ def read_all(
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,
+            # Downstream consumers must not see outputs of aborted transactions.
+            isolation_level="read_committed",
         )
         await consumer.start()
         records: list[Record] = []
