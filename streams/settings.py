@@ -70,6 +70,8 @@ class WorkerSettings:
     max_item_bytes: int = 1024 * 1024
     publish_duplicates: bool = False
     on_internal_error: Literal["deadletter", "crash"] = "deadletter"
+    # full: every stage with its models (NER, embeddings); fast: the costliest optional parts off.
+    profile: Literal["full", "fast"] = "full"
     # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction.
     # Not the default yet: with faust 0.15.3 a restarted worker missed dedupe state written
     # before a SIGKILL (docs/architecture.md). at_least_once may repeat a crash's window.
