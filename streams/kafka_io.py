@@ -69,8 +69,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
 
 
 @asynccontextmanager
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    client = AIOKafkaProducer(acks="all", linger_ms=5, **client_options(settings))
+async def _running(client: Any, settings: Settings) -> AsyncIterator[Any]:
+    """Start an aiokafka client, mapping "no broker" to TransientError, and always stop it."""
     try:
         await client.start()
     except KafkaConnectionError as exc:
@@ -79,6 +79,13 @@ async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
         yield client
     finally:
         await client.stop()
+
+
+@asynccontextmanager
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    client = AIOKafkaProducer(acks="all", linger_ms=5, **client_options(settings))
+    async with _running(client, settings) as started:
+        yield started
 
 
 async def produce_values(
@@ -122,11 +129,5 @@ async def consumer(
         enable_auto_commit=group is not None,
         **client_options(settings),
     )
-    try:
-        await client.start()
-    except KafkaConnectionError as exc:
-        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
-    try:
-        yield client
-    finally:
-        await client.stop()
+    async with _running(client, settings) as started:
+        yield started
