@@ -3,16 +3,18 @@ Prometheus server then show. The tests in this module share one worker and run i
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 
 import orjson
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import ROOT, SEED
 from tests.integration.conftest import Deployment
 from tests.support.services import KafkaBroker, PrometheusServer, start_prometheus
 from tests.support.topics import Record, read_all, send
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WIRESTREAM, WorkerProcess
 
 BAD_INPUTS = {
     "not_utf8": b"\xff\xfe\xfa not text at all \x00\x81",
@@ -149,3 +151,44 @@ def test_metrics_show_what_happened(
         "wirestream_consumer_lag_messages", lambda rows: len(rows) == 4, timeout=30
     )
     assert all(float(row["value"][1]) == 0 for row in lag)
+
+
+def test_produce_and_tail_commands(
+    stack: tuple[Deployment, WorkerProcess, PrometheusServer],
+) -> None:
+    """What `make run` does: `wirestream produce` the sample feed, `wirestream tail` the output."""
+    _deployment, worker, _ = stack
+    env = {**os.environ, **worker.env}
+    feed = ROOT / "config" / "samples" / "wire-feed.jsonl"
+    produced = subprocess.run(
+        [str(WIRESTREAM), "produce", str(feed)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert produced.returncode == 0, produced.stderr.decode()
+    assert b"sent 15 message(s)" in produced.stderr
+    # 15 lines: 1 malformed, 1 exact re-send (not republished) -> 13 new events + 1 dead letter;
+    # with the 2 events and 5 dead letters already there from the tests above.
+    tailed = subprocess.run(
+        [
+            str(WIRESTREAM),
+            "tail",
+            "--from-beginning",
+            "--deadletters",
+            "--max",
+            str(2 + 13 + 6),
+            "--idle-timeout",
+            "30",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
+    assert tailed.returncode == 0, tailed.stderr.decode()
+    lines = tailed.stdout.decode().splitlines()
+    assert sum(line.startswith("DEAD LETTER") for line in lines) == 6
+    assert any(line.startswith("ws-0002") and " ar " in line for line in lines)
+    assert any("near_duplicate" in line for line in lines)
