@@ -41,7 +41,7 @@ run: setup  ## start a local broker and the worker, feed the samples, show the o
 test: setup prometheus  ## unit, component and integration tests (real Kafka, real Prometheus)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: venv kb  ## only the tests that need no broker
+test-unit: venv kb prometheus  ## only the tests that need no broker (promtool checks included)
 	$(BIN)/pytest tests/unit tests/component $(PYTEST_ARGS)
 
 lint: venv  ## ruff and mypy (strict on streams/)

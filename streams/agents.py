@@ -9,7 +9,7 @@ committing that offset (at-least-once; see docs/architecture.md).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +22,9 @@ from streams.models import SCHEMA_VERSION, DedupeStatus
 
 Headers = Sequence[tuple[str, bytes]]
 log = get_logger("wirestream.worker")
+# Set by `wirestream deadletter replay` on a re-injected item, and carried into the dead letter if
+# the item fails again, so that replay can refuse it rather than loop (docs/runbook.md).
+REPLAYED_FROM_HEADER = "x-replayed-from"
 
 
 class MessageView(Protocol):
@@ -76,7 +79,14 @@ def deadletter_headers(
         ("x-source-partition", str(msg.partition).encode()),
         ("x-source-offset", str(msg.offset).encode()),
         ("x-source-timestamp-ms", str(int(msg.timestamp * 1000)).encode()),
+        *_replay_header(msg.headers),
     ]
+
+
+def _replay_header(headers: Any) -> list[tuple[str, bytes]]:
+    """The input's replay marker, if it has one (faust gives headers as pairs or a mapping)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    return [(k, bytes(v)) for k, v in pairs if k == REPLAYED_FROM_HEADER and v is not None][:1]
 
 
 class ItemProcessor:
@@ -132,6 +142,7 @@ class ItemProcessor:
             return self._finish(msg, "duplicate", started)
         self.metrics.count_language(event.language.code)
         self.metrics.count_entities(e.type for e in event.entities)
+        self.metrics.observe_published(status, event.published_at, self.clock())
         tick = time.perf_counter()
         payload = encode_event(event)
         headers = [("schema", SCHEMA_VERSION.encode()), ("dedupe-status", status.value.encode())]

@@ -8,6 +8,7 @@ here reads the environment. The agent only hands each message to
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from streams import faust_fixes
 from streams.agents import Headers, ItemProcessor, ProcessorOptions, policy_for
 from streams.core.pipeline import Pipeline
 from streams.logs import get_logger
-from streams.metrics import Metrics
+from streams.metrics import ALL_LANGUAGES, Metrics, OffsetAgeTracker
 from streams.settings import KafkaSettings, Settings
 
 log = get_logger("wirestream.app")
@@ -133,6 +134,8 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     async def report_lag() -> None:
         await _report_lag(app, metrics, topics.raw)
 
+    _wire_ops_metrics(app, metrics, settings, table, pipeline)
+
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         return web.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
@@ -173,3 +176,36 @@ async def _report_lag(app: Any, metrics: Metrics, topic: str) -> None:
         read = consumer._read_offset.get(tp)
         position = read + 1 if read is not None else (consumer._committed_offset.get(tp) or 0)
         metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
+
+def _wire_ops_metrics(
+    app: Any, metrics: Metrics, settings: Settings, table: Any, pipeline: Pipeline
+) -> None:
+    """The ops metrics of docs/metrics.md that no item produces: what was loaded at start, and a
+    timer sampling readiness, the dedupe table's size and committed-offset age. One function, so
+    that a restructured app only has to call it again."""
+    # Created at zero so that rate() sees the first items (a series born with its first value
+    # has no increase to show).
+    metrics.items_in.labels(settings.topics.raw)
+    metrics.set_model_loaded("cld2", ALL_LANGUAGES, loaded=True)  # compiled into pycld2
+    kb_meta = pipeline.extractor.meta
+    metrics.set_model_loaded("gazetteer", ALL_LANGUAGES, loaded=bool(kb_meta))
+    # Entries by kind: "entities" in the v2 gazetteer, "places" in v1.
+    counts = kb_meta.get("entities") or kb_meta.get("places") or {}
+    metrics.record_reload("gazetteer", "success", entries=sum(counts.values()))
+    offsets = OffsetAgeTracker(metrics)
+
+    @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
+    async def sample_ops_metrics() -> None:
+        metrics.ready.set(1 if is_ready(app) else 0)
+        metrics.observe_dedupe_state(table)
+        consumer = app.consumer
+        owned = [tp for tp in consumer.assignment() if tp.topic == settings.topics.raw]
+        keys = [(tp.topic, tp.partition) for tp in owned]
+        metrics.forget_partitions(keys)
+        offsets.retain(keys)
+        now = time.time()
+        for tp in owned:
+            # faust's committed offset is the next one to read, as Kafka's is.
+            committed = consumer._committed_offset.get(tp)
+            offsets.update(tp.topic, tp.partition, committed, consumer.highwater(tp), now)

@@ -5,6 +5,8 @@
     wirestream produce FILE ...    feed raw items into the raw topic
     wirestream tail                print enriched events (and dead letters) readably
     wirestream topics              create the raw, enriched and dead-letter topics
+    wirestream deadletter inspect  summarise dead letters by reason
+    wirestream deadletter replay   re-inject selected dead letters into the raw topic
 
 Settings come from config/wirestream.toml and WIRESTREAM_* variables (see README.md); the flags
 here override the few that are handy on a command line.
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from streams import __version__
+from streams.commands import deadletter
 from streams.errors import WirestreamError
 from streams.logs import configure_logging
 from streams.settings import Settings, load_settings
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--idle-timeout", type=float, help="stop after this many idle seconds")
 
     sub.add_parser("topics", help="create the raw, enriched and dead-letter topics if missing")
+    deadletter.add_parser(sub)
     return parser
 
 
@@ -129,6 +133,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.commands.feed import run_tail
 
         return asyncio.run(run_tail(settings, args))
+    if args.command == "deadletter":
+        return deadletter.run_deadletter(settings, args)
     from streams.kafka_io import ensure_topics
 
     created = asyncio.run(ensure_topics(settings))

@@ -1,19 +1,32 @@
 """Prometheus metrics, defined on an injected registry so that tests stay isolated.
 
 Every label has a bounded value set: languages outside :data:`LANGUAGE_LABELS` count as ``other``,
-entity types and reasons are enums. README.md has the catalogue as a table.
+entity types and reasons are enums, and every bounded series is created at zero at start so that
+``rate()`` sees the first increase. docs/metrics.md is the catalogue (name, type, labels, meaning);
+tests/unit/test_metrics_catalogue.py keeps it and this module in step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import itertools
+import platform
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import orjson
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     Info,
+    PlatformCollector,
+    ProcessCollector,
     disable_created_metrics,
 )
 from prometheus_client.exposition import generate_latest
@@ -23,41 +36,21 @@ from streams.errors import DeadLetterReason
 from streams.models import DedupeStatus
 
 # The wire languages we report by name; anything else is "other" so the series count stays fixed.
-LANGUAGE_LABELS = frozenset(
-    {
-        "ar",
-        "bg",
-        "da",
-        "de",
-        "en",
-        "es",
-        "fa",
-        "fr",
-        "gl",
-        "he",
-        "hi",
-        "id",
-        "it",
-        "ja",
-        "ko",
-        "mr",
-        "ms",
-        "ne",
-        "nl",
-        "no",
-        "pl",
-        "pt",
-        "ru",
-        "th",
-        "tr",
-        "uk",
-        "vi",
-        "zh",
-        "und",
-    }
-)
+# fmt: off
+LANGUAGE_LABELS = frozenset({
+    "ar", "bg", "da", "de", "en", "es", "fa", "fr", "gl", "he", "hi", "id", "it", "ja", "ko",
+    "mr", "ms", "ne", "nl", "no", "pl", "pt", "ru", "th", "tr", "uk", "vi", "zh", "und",
+})
+# fmt: on
 ENTITY_TYPE_LABELS = frozenset({"PERSON", "ORG", "LOC", "GPE", "MISC"})
 OUTCOMES = ("enriched", "duplicate", "deadletter")
+# Stages the agent times (streams.core.pipeline.STAGES plus the agent's own publish step).
+STAGE_LABELS = ("normalize", "dedupe", "langid", "entities", "publish")
+# Knowledge bases whose size and reloads are reported; the watchlist's reload wiring comes later.
+KB_LABELS = ("gazetteer", "watchlist")
+RELOAD_RESULTS = ("success", "failure", "unchanged")
+# The model label of wirestream_model_loaded for a model that serves every language.
+ALL_LANGUAGES = "all"
 
 # Stages take microseconds to tens of milliseconds; end to end adds broker round trips.
 _STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -65,6 +58,28 @@ _STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Wire items reach us seconds to days after publication (backfills, embargoes, re-sends).
+_PUBLISHED_BUCKETS = (
+    1.0,
+    5.0,
+    15.0,
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    3 * 3600.0,
+    12 * 3600.0,
+    86400.0,
+    3 * 86400.0,
+    7 * 86400.0,
+    30 * 86400.0,
+)
+# How many dedupe records are serialised to estimate the table's size: bounded, so that sampling
+# a table of millions of entries costs the event loop the same as sampling a small one.
+STATE_SAMPLE_SIZE = 256
+_GIT_TIMEOUT_S = 2.0
+# Written next to the package at image build time (see Dockerfile), where there is no .git.
+BUILD_COMMIT_FILE = Path(__file__).resolve().parent / "BUILD_COMMIT"
 
 
 class Metrics:
@@ -93,6 +108,9 @@ class Metrics:
             "Items matched to an earlier item, by dedupe status.",
             ["status"],
             registry=r,
+        )
+        self.stories = Counter(
+            "wirestream_stories", "New stories: items the dedupe stage found unique.", registry=r
         )
         self.languages = Counter(
             "wirestream_items_by_language",
@@ -131,14 +149,76 @@ class Metrics:
             buckets=_E2E_BUCKETS,
             registry=r,
         )
+        self.published_seconds = Histogram(
+            "wirestream_published_to_output_seconds",
+            "Time from an item's published_at to its enriched event being handed over.",
+            buckets=_PUBLISHED_BUCKETS,
+            registry=r,
+        )
+        self.published_in_future = Counter(
+            "wirestream_published_at_in_future",
+            "Published items whose published_at lies ahead of the worker's clock.",
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             "wirestream_consumer_lag_messages",
             "Messages between the consumer's position and the partition's high watermark.",
             ["topic", "partition"],
             registry=r,
         )
+        self.committed_offset_age = Gauge(
+            "wirestream_committed_offset_age_seconds",
+            "Seconds since the partition's committed offset last moved while messages were "
+            "waiting to be committed (0 when all is committed).",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.dedupe_items = Gauge(
+            "wirestream_dedupe_state_items",
+            "Records in this worker's dedupe table (all its partitions).",
+            registry=r,
+        )
+        self.dedupe_bytes = Gauge(
+            "wirestream_dedupe_state_bytes",
+            "Estimated serialised size of this worker's dedupe table.",
+            registry=r,
+        )
+        self.kb_entries = Gauge(
+            "wirestream_knowledge_base_entries",
+            "Entries in a loaded knowledge base.",
+            ["kb"],
+            registry=r,
+        )
+        self.kb_reloads = Counter(
+            "wirestream_knowledge_base_reloads",
+            "Knowledge-base loads (the first at start) and reloads, by result.",
+            ["kb", "result"],
+            registry=r,
+        )
+        self.kb_loaded_at = Gauge(
+            "wirestream_knowledge_base_last_success_timestamp_seconds",
+            "When a knowledge base was last loaded successfully (Unix time).",
+            ["kb"],
+            registry=r,
+        )
+        self.model_loaded = Gauge(
+            "wirestream_model_loaded",
+            "1 when a model is loaded and serving, 0 when it is missing.",
+            ["model", "language"],
+            registry=r,
+        )
+        self.ready = Gauge(
+            "wirestream_ready",
+            "1 when /readyz answers ready (partitions assigned, state recovered), else 0.",
+            registry=r,
+        )
         self.build = Info("wirestream_build", "Version of the running worker.", registry=r)
-        self.build.info({"version": __version__})
+        self.build.info(
+            {"version": __version__, "commit": build_commit(), "python": platform.python_version()}
+        )
+        # CPU, memory and file descriptors of this process, on this registry (never the global).
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
         self._prime()
 
     def _prime(self) -> None:
@@ -150,6 +230,14 @@ class Metrics:
         for status in DedupeStatus:
             if status is not DedupeStatus.UNIQUE:
                 self.duplicates.labels(status.value)
+        for language in (*LANGUAGE_LABELS, "other"):
+            self.languages.labels(language)
+        for entity_type in ENTITY_TYPE_LABELS:
+            self.entities.labels(entity_type)
+        for stage in STAGE_LABELS:
+            self.stage_seconds.labels(stage)
+        for kb, result in itertools.product(KB_LABELS, RELOAD_RESULTS):
+            self.kb_reloads.labels(kb, result)
 
     def count_language(self, code: str) -> None:
         self.languages.labels(code if code in LANGUAGE_LABELS else "other").inc()
@@ -163,5 +251,132 @@ class Metrics:
         for stage, value in seconds.items():
             self.stage_seconds.labels(stage).observe(value)
 
+    def observe_published(self, status: DedupeStatus, published_at: str | None, now: float) -> None:
+        """Count a new story, and the delay since publication of an event being published."""
+        if status is DedupeStatus.UNIQUE:
+            self.stories.inc()
+        if published_at is None:
+            return
+        try:
+            delay = now - datetime.fromisoformat(published_at).timestamp()
+        except ValueError:
+            return  # the codec validated it; an unparsable value here is not worth a crash
+        if delay < 0:
+            # A producer's clock ahead of ours: observe 0 rather than lose the item, but say so.
+            self.published_in_future.inc()
+        self.published_seconds.observe(max(0.0, delay))
+
+    def observe_dedupe_state(
+        self, store: Mapping[Any, Any], sample_size: int = STATE_SAMPLE_SIZE
+    ) -> None:
+        """Record the table's size: its length, and bytes estimated from a bounded sample of its
+        records serialised as JSON (the changelog's value format)."""
+        items = len(store)
+        self.dedupe_items.set(items)
+        sizes = [_record_size(k, v) for k, v in itertools.islice(store.items(), sample_size)]
+        self.dedupe_bytes.set(items * sum(sizes) / len(sizes) if sizes else 0)
+
+    def record_reload(
+        self, kb: str, result: str, entries: int | None = None, *, now: float | None = None
+    ) -> None:
+        """Record one load or reload of a knowledge base (``result``: :data:`RELOAD_RESULTS`)."""
+        if kb not in KB_LABELS or result not in RELOAD_RESULTS:
+            raise ValueError(f"unknown knowledge base {kb!r} or reload result {result!r}")
+        self.kb_reloads.labels(kb, result).inc()
+        if entries is not None:
+            self.kb_entries.labels(kb).set(entries)
+        if result == "success":
+            if now is None:
+                self.kb_loaded_at.labels(kb).set_to_current_time()
+            else:
+                self.kb_loaded_at.labels(kb).set(now)
+
+    def set_model_loaded(self, model: str, language: str, loaded: bool) -> None:
+        label = language if language in LANGUAGE_LABELS or language == ALL_LANGUAGES else "other"
+        self.model_loaded.labels(model, label).set(1 if loaded else 0)
+
+    def forget_partitions(self, keep: Iterable[tuple[str, int]]) -> None:
+        """Drop per-partition series of partitions this worker no longer owns, so that two
+        workers never both report a partition after a rebalance."""
+        wanted = {(topic, str(partition)) for topic, partition in keep}
+        for gauge in (self.consumer_lag, self.committed_offset_age):
+            for labels in _label_sets(gauge):
+                if labels not in wanted:
+                    gauge.remove(*labels)
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class OffsetAgeTracker:
+    """Turns polled committed offsets into ``wirestream_committed_offset_age_seconds``."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._seen: dict[tuple[str, int], tuple[int | None, float]] = {}
+
+    def update(
+        self, topic: str, partition: int, committed: int | None, highwater: int | None, now: float
+    ) -> float:
+        """Record one poll; returns the age that was set."""
+        key = (topic, partition)
+        last = self._seen.get(key)
+        if last is None or last[0] != committed:
+            self._seen[key] = (committed, now)
+            since = now
+        else:
+            since = last[1]
+        pending = highwater is not None and highwater > (committed or 0)
+        age = now - since if pending else 0.0
+        self._metrics.committed_offset_age.labels(topic, str(partition)).set(age)
+        return age
+
+    def retain(self, keep: Iterable[tuple[str, int]]) -> None:
+        wanted = set(keep)
+        for key in [k for k in self._seen if k not in wanted]:
+            del self._seen[key]
+
+
+def _record_size(key: Any, value: Any) -> int:
+    return len(orjson.dumps(key, default=str)) + len(orjson.dumps(value, default=str))
+
+
+def _label_sets(gauge: Gauge) -> list[tuple[str, ...]]:
+    # prometheus_client has no public way to list a metric's children; collect() gives the same
+    # information through the public exposition API.
+    names = ("topic", "partition")
+    return [
+        tuple(sample.labels[n] for n in names)
+        for family in gauge.collect()
+        for sample in family.samples
+    ]
+
+
+@functools.cache
+def build_commit() -> str:
+    """The git commit the worker was built from: the file the image build writes, else
+    ``git rev-parse`` in a source checkout, else ``unknown``. Never reads the environment."""
+    try:
+        recorded = BUILD_COMMIT_FILE.read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = ""
+    if recorded:
+        return recorded[:40]
+    root = BUILD_COMMIT_FILE.parent.parent
+    git = shutil.which("git")
+    # Only a checkout of this project: an installed package must not report whatever repository
+    # happens to enclose site-packages.
+    if git is None or not (root / ".git").exists():
+        return "unknown"
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no shell, our own checkout
+            [git, "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else "unknown"
