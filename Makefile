@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)  ## create .venv and install the project with pinned dependencies
 
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,bench]'
+	@touch $@
+
 $(KB): $(STAMP) $(wildcard streams/kb/*.py)
 	$(BIN)/python -m streams.kb.build --out $(KB)
 

@@ -187,7 +187,8 @@ def _wire_ops_metrics(
     # Created at zero so that rate() sees the first items (a series born with its first value
     # has no increase to show).
     metrics.items_in.labels(settings.topics.raw)
-    metrics.set_model_loaded("cld2", ALL_LANGUAGES, loaded=True)  # compiled into pycld2
+    # The language models load (and are checksummed) when the pipeline is built, or start fails.
+    metrics.set_model_loaded("langid", ALL_LANGUAGES, loaded=True)
     kb_meta = pipeline.extractor.meta
     metrics.set_model_loaded("gazetteer", ALL_LANGUAGES, loaded=bool(kb_meta))
     # Entries by kind: "entities" in the v2 gazetteer, "places" in v1.

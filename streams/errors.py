@@ -17,8 +17,8 @@ Anything else that escapes the enrichment core is a bug. The worker's error poli
 item with reason ``processing_error`` so that nothing is lost and the stream keeps moving; set
 ``worker.on_internal_error = "crash"`` to stop the worker instead.
 
-Third-party errors (aiokafka, orjson, pycld2...) are mapped to this tree at the boundary where they
-occur, with ``raise ... from None`` where the original adds nothing for the user.
+Third-party errors (aiokafka, orjson, fastText...) are mapped to this tree at the boundary where
+they occur, with ``raise ... from None`` where the original adds nothing for the user.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Letters and their scripts: which script each code point is in, which languages a script can
-write, and which Cyrillic alphabets a text's letters rule out. Pure tables and counting, used by
-``streams.core.langid``.
+write, how much a CJK character weighs, which Cyrillic alphabets a text's letters rule out, and
+which kanji only Japanese writes. Pure tables and counting, used by ``streams.core.langid``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,11 @@ import re
 import unicodedata
 
 _KANA_MIN_SHARE = 0.05  # a katakana brand name inside Chinese stays Chinese; Japanese has far more
+# A Chinese character or a Hangul syllable carries what a Latin word of two or three letters
+# does (translations into Chinese have about a third of the English letter count), so letters are
+# weighed by script before one is called dominant or a language's share is counted: the brand
+# "PlayStation" in a Chinese headline is 11 letters against 9 characters, and still the minority.
+SCRIPT_WEIGHT = {"Hani": 3, "Kana": 2, "Hang": 2}
 
 # --- scripts -------------------------------------------------------------------------------------
 
@@ -132,6 +137,12 @@ UNIQUE_SCRIPT_LANG = {
 GROUP_SCRIPTS = {"Jpan": frozenset({"Hani", "Kana"}), "Kore": frozenset({"Hang", "Hani"})}
 
 
+def script_class(script: str) -> str:
+    """The code point ranges of a script, as the inside of a regex character class."""
+    ranges = _SCRIPT_TABLE[script][1]
+    return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in ranges)
+
+
 def scripts_of(code: str) -> frozenset[str]:
     return _LANG_SCRIPTS.get(code, _LATIN)
 
@@ -141,15 +152,25 @@ def count_scripts(text: str) -> dict[str, int]:
     return {_SCRIPTS[ord(mark) - 1]: marks.count(mark) for mark in set(marks) if mark != "\x00"}
 
 
+def weighted(counts: dict[str, int]) -> dict[str, int]:
+    """Letters per script, CJK characters weighed by ``SCRIPT_WEIGHT``."""
+    return {script: n * SCRIPT_WEIGHT.get(script, 1) for script, n in counts.items()}
+
+
 def dominant(counts: dict[str, int]) -> tuple[str, int]:
-    """The script most letters are in, with Han merged into Japanese or Korean when they show."""
-    merged = dict(counts)
+    """The script most (weighted) letters are in, with Han merged into Japanese or Korean when
+    they show."""
+    if len(counts) == 1:  # one script, the common case
+        ((script, n),) = counts.items()
+        if script not in SCRIPT_WEIGHT:
+            return script, n
+    merged = weighted(counts)
     han, kana, hangul = merged.pop("Hani", 0), merged.pop("Kana", 0), merged.pop("Hang", 0)
     if hangul and hangul >= kana:
         merged["Kore" if han else "Hang"] = hangul + han
         if kana:
             merged["Jpan"] = kana
-    elif kana and kana >= _KANA_MIN_SHARE * (kana + han):
+    elif kana and kana / 2 >= _KANA_MIN_SHARE * (kana / 2 + han / 3):  # in characters
         merged["Jpan"] = kana + han
     elif han or kana:
         merged["Hani"] = han + kana
@@ -158,7 +179,8 @@ def dominant(counts: dict[str, int]) -> tuple[str, int]:
 
 
 # --- Cyrillic alphabets --------------------------------------------------------------------------
-# cld2 calls short Russian and Ukrainian "Serbian": a letter missing from an alphabet rules it out.
+# Short Russian, Ukrainian and Bulgarian look alike to the models: a letter missing from an
+# alphabet rules that language out.
 _CYRL_LACKS: dict[str, str] = {
     "ru": "єіїґўјљњђћџѓќѕ",
     "uk": "ыэъёўјљњђћџѓќѕ",
@@ -167,10 +189,44 @@ _CYRL_LACKS: dict[str, str] = {
     "be": "ищъєїґјљњђћџѓќѕ",
     "mk": "йьъыэёщяюєіїґўђћ",
 }
-CYRL_ORDER = tuple(_CYRL_LACKS)  # by news volume: the pick when the alphabet leaves several
 CYRL_LACKS_SETS = {
     code: frozenset(letters + letters.upper()) for code, letters in _CYRL_LACKS.items()
 }
 CYRL_DISTINCTIVE = re.compile(f"[{''.join(sorted(set().union(*CYRL_LACKS_SETS.values())))}]")
-CYRL_ONE_LEFT = 0.8
-CYRL_SEVERAL_LEFT = 0.55
+
+
+def alphabet_rules_out(text: str, cyrillic: int) -> frozenset[str]:
+    """Cyrillic languages whose alphabet lacks letters the text uses, more than a stray name's
+    worth (one per 200 Cyrillic letters)."""
+    found = CYRL_DISTINCTIVE.findall(text)
+    if not found:
+        return frozenset()
+    need = max(1, cyrillic // 200)
+    return frozenset(
+        lang for lang, lacks in CYRL_LACKS_SETS.items() if sum(c in lacks for c in found) >= need
+    )
+
+
+# --- Chinese or Japanese -------------------------------------------------------------------------
+# Kanji that Japanese writes and neither Simplified nor Traditional Chinese does: the shinjitai
+# simplifications (Japanese 経, Chinese 经 and 經), kokuji made in Japan (働, 込), and the
+# repetition mark 々. One of them settles a headline of kanji only, such as 日経平均続落.
+JAPAN_ONLY_HAN = frozenset(
+    "円駅気経続売発転総済図対県権鉄価営実楽読帰歳戦払様険検験広拡変辺込働畑峠枠匂労関沢亜悪"
+    "圧囲栄塩応桜仮絵覚観巻勧歓拠挙駆恵掲渓継軽剣圏顕厳効鉱黒砕斎剤雑賛歯児釈収従渋獣縦粛処"
+    "焼証奨乗浄剰畳譲醸図粋酔髄瀬斉摂専銭繊荘捜挿巣騒増蔵臓帯滝択単団弾遅鋳庁徴聴逓伝稲闘"
+    "弐悩脳覇廃拝髪抜晩仏塀歩豊満黙薬訳揺謡頼覧竜両猟緑涙塁戻霊齢暦歴錬々〆"
+)
+_KANJI_ONLY_JAPANESE = 20  # Japanese prose does not run this many characters without kana
+_JAPAN_ONLY_SHARE = 0.02  # of the Han characters: a Chinese article may quote a Japanese name
+
+
+def han_reading(text: str, han: int) -> dict[str, float]:
+    """Chinese or Japanese, for text in Han without kana (``han`` characters of it)."""
+    japanese = sum(text.count(c) for c in JAPAN_ONLY_HAN.intersection(text))
+    if japanese and japanese >= _JAPAN_ONLY_SHARE * han:
+        return {"ja": 0.9, "zh": 0.1}
+    # A few kanji alone can be a Japanese headline (a producer's hint may say so); a long run of
+    # them is Chinese.
+    ja = 0.1 if han < _KANJI_ONLY_JAPANESE else 0.02
+    return {"zh": 1.0 - ja, "ja": ja}

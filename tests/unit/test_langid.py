@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,6 @@ from streams.models import Language, RawItem
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SEED = SHARED / "seeds" / "000_ae7e2c79b1dce607.txt"
-LANGID_EVAL = SHARED / "eval" / "langid.jsonl"
 
 
 def shared_file(path: Path) -> Path:
@@ -45,7 +42,7 @@ def test_seed_is_arabic_with_english_names(seed_text: str) -> None:
 
 
 def test_seed_ignores_a_wrong_hint(seed_text: str) -> None:
-    # English is a cld2 candidate (the names), but a minor one: the hint does not win.
+    # English is in the text (the names), but a few per cent of it: the hint does not win.
     assert detect(seed_text, hint="en").code == "ar"
 
 
@@ -134,6 +131,8 @@ def test_script_of_the_letters(text: str, lang: str, script: str) -> None:
         ("他昨天沒有打電話給我。", "zh"),  # traditional characters, no kana: not Japanese
         ("東京株式市場", "zh"),  # kanji only cannot be told from Chinese
         ("東京株式市場が続落した", "ja"),  # one run of kana is enough
+        ("日経平均続落", "ja"),  # no kana, but 経 and 続 are Japanese forms (Chinese 经/經, 续/續)
+        ("日本经济持续低迷", "zh"),  # the Chinese forms of the same
         ("안녕하세요", "ko"),
         ("สวัสดีครับ", "th"),
         ("Ми їдемо додому.", "uk"),  # ї is Ukrainian only
@@ -148,7 +147,20 @@ def test_short_texts_settled_by_script_or_alphabet(text: str, lang: str) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   \n\t ", "12345 678", "3.14 2024-01-05 +1 555", "🎉🎉🎉", "!!! ??? ...", "a", "ok"],
+    [
+        "",
+        "   \n\t ",
+        "12345 678",
+        "3.14 2024-01-05 +1 555",
+        "١٢٣ ٤٥٦",  # Arabic-Indic digits
+        "१२३४",  # Devanagari digits
+        "🎉🎉🎉",
+        "😀 👍🏽 🇩🇪 ❤️",
+        "!!! ??? ...",
+        "https://example.com/a/b?c=1 info@example.org",
+        "a",
+        "ok",
+    ],
 )
 def test_undetermined(text: str) -> None:
     result = detect(text)
@@ -175,6 +187,19 @@ def test_undetermined(text: str) -> None:
             "ru",
         ),
         ("アメリカは1863年に奴隷制度を廃止した。詳細はhttps://example.com/pageで。", "ja"),
+        # camelCase names and acronyms read as any language; so do wire credits in English
+        ("NASA und ESA planen gemeinsam eine neue Mission zum Mond, sagte ein Sprecher.", "de"),
+        ("Le nouvel iPhone et la PlayStation dominent les ventes de fin d'année.", "fr"),
+        (
+            "Il governo ha approvato il bilancio. Reporting by John Smith; Editing by Jane Doe.",
+            "it",
+        ),
+        (
+            "Der Stadtrat hat den Haushalt beschlossen. Copyright 2026 Example News. "
+            "All rights reserved. Click here to subscribe to our newsletter.",
+            "de",
+        ),
+        ("EL GOBIERNO APRUEBA LOS PRESUPUESTOS DEL PRÓXIMO AÑO", "es"),  # all capitals
     ],
 )
 def test_urls_emails_numbers_and_code_do_not_sway(text: str, lang: str) -> None:
@@ -199,7 +224,11 @@ RUSSIAN = (
 
 @pytest.mark.parametrize(
     ("text", "langs"),
-    [(f"{ENGLISH}\n{RUSSIAN}", {"en", "ru"}), (f"{ENGLISH}\n{FRENCH}", {"en", "fr"})],
+    [
+        (f"{ENGLISH}\n{RUSSIAN}", {"en", "ru"}),
+        (f"{ENGLISH}\n{FRENCH}", {"en", "fr"}),
+        (f"{ENGLISH}\n{FRENCH}\n" * 25, {"en", "fr"}),  # long: a sample of its paragraphs is read
+    ],
 )
 def test_mixed_languages_share_the_text(text: str, langs: set[str]) -> None:
     result = detect(text)
@@ -213,8 +242,10 @@ def test_mixed_languages_share_the_text(text: str, langs: set[str]) -> None:
 
 def test_hint_picks_among_main_candidates() -> None:
     text = f"{ENGLISH}\n{FRENCH}"
-    assert detect(text).code == "en"
+    assert detect(text).code == "fr"  # the French paragraph has a few more letters
+    assert detect(text, hint="en").code == "en"
     assert detect(text, hint="fr").code == "fr"
+    assert detect(text, hint="de").code == "fr"
 
 
 @pytest.mark.parametrize(
@@ -222,12 +253,15 @@ def test_hint_picks_among_main_candidates() -> None:
     [
         ("Selamat pagi semua", "ms", "ms"),  # Malay and Indonesian share it: the hint decides
         ("Guten Morgen", "de-DE", "de"),
-        ("Guten Morgen", "fr", "de"),  # cld2 reads German even with French as its prior
+        ("Guten Morgen", "fr", "de"),  # French gets nothing from the text
         (HEADLINES[14][1], "fr", "de"),  # a clear German headline ignores a wrong hint
         (HEADLINES[2][1], "en", "ar"),  # and so does Arabic script
-        ("Дети идут домой.", "uk", "uk"),  # cld2 cannot read it; the alphabet allows Ukrainian
+        ("Дети идут домой.", "uk", "ru"),  # clear Russian ("Діти" in Ukrainian)
         ("Дети идут домой.", None, "ru"),
         ("Совет утвердил бюджет.", "xx-invalid", "ru"),
+        ("東京株式市場", "ja", "ja"),  # a few kanji alone can be a Japanese headline ...
+        ("東京株式市場", None, "zh"),
+        ("国务院批准新的经济刺激计划以稳定增长并扩大国内需求", "ja", "zh"),  # ... a long run is not
     ],
 )
 def test_hint_is_honoured_only_when_the_text_agrees(text: str, hint: str | None, lang: str) -> None:
@@ -270,7 +304,7 @@ def test_expected_languages_restrict_when_the_text_allows() -> None:
 
 
 def test_min_confidence() -> None:
-    text = "Guten Morgen"  # short: cld2 answers only in best-effort mode
+    text = "Guten Morgen"  # short: the models are fairly, not fully, sure
     default = LanguageDetector().detect(text)
     assert default.code != "und"
     strict = LanguageDetector(min_confidence=0.99).detect(text)
@@ -293,64 +327,54 @@ def test_deterministic() -> None:
         "Der Stadtrat \ufdd0\ufffe\uffff\U0001fffe\U0010ffff hat den Haushalt beschlossen.",
     ],
 )
-def test_input_cld2_rejects_is_cleaned_not_raised(text: str) -> None:
+def test_control_characters_and_surrogates_are_cleaned_not_raised(text: str) -> None:
     assert detect(text).code == "de"
 
 
 # --- properties ----------------------------------------------------------------------------------
 
 
-@given(
-    st.text(st.characters(exclude_categories=()), max_size=400),
-    st.one_of(st.none(), st.sampled_from(["en", "ar", "zh-Hant", "iw", "xx", "", "ms"])),
-)
+HINTS = st.one_of(st.none(), st.sampled_from(["en", "ar", "zh-Hant", "iw", "xx", "", "ms", "uk"]))
+# Text in the scripts and languages of the wire, with the noise that comes with it.
+WIRE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([text for _lang, text in HEADLINES]),
+        st.sampled_from([ENGLISH, FRENCH, RUSSIAN, "https://x.example/a?b=1", "COVID-19", "🎉"]),
+        st.text(st.characters(exclude_categories=()), max_size=40),
+    ),
+    max_size=6,
+).map(" ".join)
+EXPECTED = LanguageDetector(expected=["ms", "en", "ru"], min_confidence=0.2)
+
+
+@given(st.one_of(st.text(st.characters(exclude_categories=()), max_size=400), WIRE_TEXT), HINTS)
 def test_detect_never_raises(text: str, hint: str | None) -> None:
-    result = detect(text, hint=hint)
-    assert 0.0 <= result.confidence <= 1.0
-    assert (result.code == "und") == (result.mixed == ())
-    if result.mixed:
-        assert math.isclose(sum(share.share for share in result.mixed), 1.0, abs_tol=1e-3)
-        assert all(share.share > 0 for share in result.mixed)
+    for result in (detect(text, hint=hint), EXPECTED.detect(text, hint=hint)):
+        assert 0.0 <= result.confidence <= 1.0
+        assert (result.code == "und") == (result.mixed == ())
+        assert result.code == "und" or 2 <= len(result.code) <= 3
+        assert len(result.script) == 4
+        if result.mixed:
+            shares = [share.share for share in result.mixed]
+            assert math.isclose(sum(shares), 1.0, abs_tol=1e-3)
+            assert all(share > 0 for share in shares)
+            assert shares == sorted(shares, reverse=True)
 
 
-# --- accuracy on public data ---------------------------------------------------------------------
-
-# Measured with this detector on ../shared/eval/langid.jsonl (959 texts): 94.9% overall; per
-# language below, with the floors set a little under (about two texts) what was measured. Malay is
-# Tatoeba's macrolanguage label and largely Indonesian text, which cld2 calls Indonesian.
-OVERALL_FLOOR = 0.93
-FLOORS = {
-    "ar": 0.96,
-    "de": 0.92,
-    "en": 0.96,
-    "es": 0.88,
-    "fa": 0.95,
-    "fr": 0.90,
-    "he": 0.95,
-    "hi": 0.95,
-    "it": 0.83,
-    "ja": 0.96,
-    "ko": 0.96,
-    "ms": 0.22,
-    "nl": 0.93,
-    "pl": 0.95,
-    "pt": 0.93,
-    "ru": 0.89,
-    "th": 0.95,
-    "tr": 0.92,
-    "uk": 0.93,
-    "vi": 0.95,
-    "zh": 0.96,
-}
+@given(WIRE_TEXT)
+def test_detect_is_deterministic(text: str) -> None:
+    assert detect(text) == detect(text) == LanguageDetector().detect(text)
 
 
-def test_accuracy_floor_on_langid_eval() -> None:
-    rows = [json.loads(line) for line in shared_file(LANGID_EVAL).read_text().splitlines() if line]
-    total, right = Counter[str](), Counter[str]()
-    for row in rows:
-        total[row["lang"]] += 1
-        right[row["lang"]] += detect(row["text"]).code == row["lang"]
-    accuracy = {lang: right[lang] / total[lang] for lang in total}
-    assert sum(right.values()) / len(rows) >= OVERALL_FLOOR
-    below = {lang: round(acc, 3) for lang, acc in accuracy.items() if acc < FLOORS[lang]}
-    assert not below, f"under the floor: {below}"
+# --- mixed ---------------------------------------------------------------------------------------
+
+
+def test_mixed_shares_cover_the_text_by_letters() -> None:
+    # English names in Arabic: another script, listed from 3% of the letters.
+    arabic = HEADLINES[2][1]
+    text = f"{arabic} {arabic} {arabic} Central Bank"
+    result = detect(text)
+    assert result.code == "ar"
+    assert codes(result) == ["ar", "en"]
+    # The same share of Latin letters inside French text is not another language.
+    assert codes(detect(f"{FRENCH} Central Bank")) == ["fr"]

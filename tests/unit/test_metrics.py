@@ -134,10 +134,10 @@ def test_reloads_are_counted_by_result_with_the_size_and_time_of_the_last_succes
 def test_model_status_keeps_the_language_label_bounded(metrics: Metrics) -> None:
     metrics.set_model_loaded("ner", "de", loaded=False)
     metrics.set_model_loaded("ner", "xx-unheard-of", loaded=True)
-    metrics.set_model_loaded("cld2", "all", loaded=True)
+    metrics.set_model_loaded("langid", "all", loaded=True)
     assert value(metrics, "wirestream_model_loaded", model="ner", language="de") == 0
     assert value(metrics, "wirestream_model_loaded", model="ner", language="other") == 1
-    assert value(metrics, "wirestream_model_loaded", model="cld2", language="all") == 1
+    assert value(metrics, "wirestream_model_loaded", model="langid", language="all") == 1
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def catalogue() -> dict[str, tuple[str, set[str]]]:
 def exposed() -> dict[str, tuple[str, set[str]]]:
     """name -> (type, label names) as the exposition shows them, from a fresh Metrics()."""
     metrics = Metrics()
-    metrics.set_model_loaded("cld2", "all", loaded=True)
+    metrics.set_model_loaded("langid", "all", loaded=True)
     metrics.record_reload("gazetteer", "success", entries=1)
     metrics.consumer_lag.labels("wire.raw", "0").set(0)
     metrics.committed_offset_age.labels("wire.raw", "0").set(0)

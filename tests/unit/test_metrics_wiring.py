@@ -18,7 +18,7 @@ def value(worker: Worker, name: str, **labels: str) -> float | None:
 
 
 def test_models_and_the_gazetteer_are_reported_loaded(worker: Worker) -> None:
-    assert value(worker, "wirestream_model_loaded", model="cld2", language="all") == 1
+    assert value(worker, "wirestream_model_loaded", model="langid", language="all") == 1
     assert value(worker, "wirestream_model_loaded", model="gazetteer", language="all") == 1
     entries = value(worker, "wirestream_knowledge_base_entries", kb="gazetteer")
     assert entries is not None
