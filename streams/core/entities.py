@@ -1,93 +1,198 @@
-"""Entities stage: find countries and places in clean text and link them to geonames / ISO ids.
+"""Entities stage: people, organisations and places, in any language, linked to canonical ids.
 
-The gazetteer (built by ``make kb``) is loaded once; a call folds the text, runs one Aho-Corasick
-pass over it, and keeps the matches that sit on word boundaries. Folding can delete or expand
-characters, so every position is mapped back and ``text[e.start:e.end] == e.text`` always holds.
+The KB (built by ``make kb``) is loaded once. A call folds the text, runs one pass of a
+double-array Aho-Corasick automaton over it, keeps the matches whose open sides check out (see
+streams.core.entities_match), resolves ambiguous names, then adds names the KB does not know
+from span proposers, reported with id null. Folding only deletes characters, and every position
+is mapped back, so ``text[e.start:e.end] == e.text`` always holds.
+
+Who wins when sources disagree (the rule for statistical NER models too):
+
+1. Longer matches beat shorter ones they overlap; on the same words a watchlist entry beats
+   a KB entry.
+2. A KB match beats a model span that equals it, lies inside it or crosses it: the KB span, id
+   and type are kept, whatever type the model said ("Telegram" stays ORG if a model says MISC).
+3. A model span that contains KB places and is itself not a place replaces them: "Bank of
+   England" (ORG) is one entity, not England (LOC).
+4. Any other model span is reported as an unlinked entity of the model's type.
+5. The built-in rules (capitalised words, title cues) come last: kept only where neither the KB
+   nor a model found anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
+from streams.core.entities_match import Match, longest_first, scan
+from streams.core.entities_rules import RuleProposer
+from streams.core.entities_watchlist import (
+    Watchlist,
+    WatchlistResult,
+    load_watchlist,
+    stamp,
+)
 from streams.kb import gazetteer
-from streams.kb.aliases import ARTICLE, BARE, LOWER_OK
-from streams.kb.gazetteer import CANDIDATE_FLAG_BITS, Automaton, Tables
-from streams.kb.normalize import Folded, Script, fold, fold_char, is_mark, is_word_char, script_of
+from streams.kb.curated import PLACE_TYPES
+from streams.kb.gazetteer import Automaton, Tables
+from streams.kb.normalize import fold
 from streams.models import Entity
 
-ENTITY_TYPE = "LOC"
-
-# A place in a country that the text names gets this much on the log10-population scale: enough
-# for "Córdoba, Spain" to be Spain's Córdoba, not enough for "Paris ... United States" to be
-# Paris, Texas, or for the United States to pull "Moscow" to Idaho.
+# A place in a country the text names gets this much on the log10-population scale: enough for
+# "Córdoba, Spain" to be Spain's Córdoba, or Pokrovsk near Ukrainian places to be Ukraine's, not
+# enough for the United States to pull "Moscow" to Idaho.
 CONTEXT_BONUS = 1.5
-
-_ARTICLE = "ال"
-_CONJUNCTIONS = ("", "و", "ف")
-_PREPOSITIONS = ("", "ب", "ل", "ك")
-# What may be glued before an Arabic name: و/ف, then ب/ل/ك, then the article (ل + ال is لل).
-_BARE_PREFIXES = frozenset(c + p for c in _CONJUNCTIONS for p in _PREPOSITIONS) - {""}
-_ARTICLE_PREFIXES = frozenset(
-    {c + p + _ARTICLE for c in _CONJUNCTIONS for p in _PREPOSITIONS if p != "ل"}
-    | {c + "لل" for c in _CONJUNCTIONS}
-)
-_MAX_PREFIX = max(len(p) for p in _ARTICLE_PREFIXES)
-
-# Korean case particles and place suffixes that attach to a name: 서울에서, 부산시는.
-_HANGUL_SUFFIX_WORDS = """
-    은 는 이 가 을 를 에 의 와 과 도 만 로 으로 에서 에게 에는 에서는 에도 에서도 까지 부터
-    처럼 보다 와의 과의 이나 나 랑 이랑 으로는 로는 으로의 로의 에서의 이다 입니다 시 시의 시는
-    시에서 시가 측 측은 측이 정부 정부는 정부가
-"""
-_HANGUL_SUFFIXES = frozenset(_HANGUL_SUFFIX_WORDS.split())
+# An entry the text names unambiguously elsewhere (by a full name) wins its ambiguous mentions.
+DOCUMENT_BONUS = 4.0
 
 
-def _is_katakana(ch: str) -> bool:
-    # Excludes the middle dot (U+30FB), which separates words.
-    return "\u30a1" <= ch <= "\u30fa" or ch == "\u30fc"
+class SpanProposer(Protocol):
+    """Something that proposes entity spans: a statistical NER model, or the built-in rules.
+
+    ``propose`` returns ``(start, end, type)`` character spans into ``text``, type one of PERSON,
+    ORG, LOC, GPE, MISC. See the module docstring for how they are merged with KB matches.
+    """
+
+    def propose(self, text: str, language: str | None) -> Sequence[tuple[int, int, str]]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Match:
-    start: int  # folded-text span of the mention (with the Arabic article, if the text has one)
+class Mention(NamedTuple):
+    """One mention of an entity: where, what type, and the entity's id and canonical name."""
+
+    start: int
     end: int
-    candidates: tuple[int, ...]  # place indices, best prior first
+    type: str
+    id: str | None
+    name: str
+
+
+# type, id, name, country, lat, lon
+_Fields = tuple[str, str | None, str, str | None, float | None, float | None]
+
+
+class _Mention(NamedTuple):
+    start: int
+    end: int
+    key: Any  # what mentions of one entity share: its id, else (source, entry) or (surface, type)
+    source: int  # -1 unlinked, 0 the KB, 1 the watchlist
+    entry: int  # index into the source's tables (-1 unlinked)
+    type: str
 
 
 class EntityExtractor:
-    """Link place and country mentions in a text to ids; build once, call per message."""
+    """Find and link entities in a text; build once, call per message."""
 
-    def __init__(self, automaton: Automaton, tables: Tables) -> None:
+    def __init__(
+        self,
+        automaton: Automaton,
+        tables: Tables,
+        *,
+        proposer: SpanProposer | None = None,
+        watchlist: Watchlist | None = None,
+    ) -> None:
         self._automaton = automaton
         self._t = tables
+        self._proposer = proposer
+        self._rules = RuleProposer(tables.common_words)
+        self._watchlist = watchlist
+        self._watchlist_path: Path | None = None
         self._all_language_stops = frozenset().union(*tables.stop_when_language.values())
+        self._field_cache: dict[int, _Fields] = {}
 
     @classmethod
-    def load(cls, path: Path | None = None) -> EntityExtractor:
-        """Load the compiled gazetteer (default: the package's data file, built by ``make kb``).
+    def load(
+        cls,
+        path: Path | None = None,
+        *,
+        proposer: SpanProposer | None = None,
+        watchlist_path: Path | None = None,
+    ) -> EntityExtractor:
+        """Load the compiled KB (default: the package's data file, built by ``make kb``).
 
         Raises GazetteerMissingError (a FileNotFoundError) when it has not been built.
         """
         automaton, tables = gazetteer.load(path)
-        return cls(automaton, tables)
+        extractor = cls(automaton, tables, proposer=proposer)
+        if watchlist_path is not None:
+            extractor.reload_watchlist(watchlist_path)
+        return extractor
 
     @property
     def meta(self) -> dict[str, Any]:
         return self._t.meta
 
+    # --- watchlists -------------------------------------------------------------------------
+
+    def with_watchlist(self, path: Path) -> EntityExtractor:
+        """A new extractor sharing this one's KB, with the watchlist at ``path`` loaded."""
+        other = EntityExtractor(self._automaton, self._t, proposer=self._proposer)
+        other.reload_watchlist(path)
+        return other
+
+    @property
+    def watchlist(self) -> WatchlistResult | None:
+        return None if self._watchlist is None else self._watchlist.result
+
+    def reload_watchlist(self, path: Path | None = None) -> WatchlistResult:
+        """(Re)load the watchlist (default: the last path loaded). Lines with errors are skipped
+        and reported; a file that cannot be read keeps the previous watchlist in place."""
+        path = path or self._watchlist_path
+        if path is None:
+            raise ValueError("no watchlist path given and none loaded before")
+        self._watchlist_path = path
+        loaded = load_watchlist(path)
+        if isinstance(loaded, WatchlistResult):
+            return loaded
+        self._watchlist = loaded  # one assignment: a concurrent extract sees old or new, whole
+        return loaded.result
+
+    def reload_watchlist_if_changed(self) -> WatchlistResult | None:
+        """Reload when the file's mtime or size changed since it was read (for a poll timer)."""
+        if self._watchlist_path is None:
+            return None
+        current = self._watchlist
+        if current is not None and stamp(self._watchlist_path) == current.stamp:
+            return None
+        return self.reload_watchlist()
+
+    # --- extraction -------------------------------------------------------------------------
+
     def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
-        """One Entity per distinct place, at its first mention, ordered by position."""
+        """One Entity per distinct entity, at its first mention, ordered by position."""
         if not text:
             return ()
-        folded = fold(text)
-        matches = _leftmost_longest(self._scan(text, folded, self._language_stops(language)))
-        if not matches:
+        return self._entities(text, self._mentions(text, language))
+
+    def mentions(self, text: str, language: str | None = None) -> tuple[Mention, ...]:
+        """Every mention, in text order (for evaluation and highlighting; ``extract`` groups
+        them into entities)."""
+        if not text:
             return ()
-        chosen = self._resolve(matches)
-        return self._entities(text, folded, matches, chosen)
+        out = []
+        for m in sorted(self._mentions(text, language), key=lambda m: m.start):
+            if m.source < 0:
+                out.append(Mention(m.start, m.end, m.type, None, text[m.start : m.end]))
+            else:
+                t = self._tables(m.source)
+                out.append(Mention(m.start, m.end, m.type, t.ids[m.entry], t.names[m.entry]))
+        return tuple(out)
+
+    def _mentions(self, text: str, language: str | None) -> list[_Mention]:
+        folded = fold(text)
+        stops = self._language_stops(language)
+        matches = list(scan(self._automaton, self._t, text, folded, stops))
+        wl = self._watchlist
+        if wl is not None:
+            matches.extend(scan(wl.automaton, wl.tables, text, folded, stops, source=1))
+        mentions = self._resolve(longest_first(matches))
+        if self._proposer is not None:
+            mentions = _merge_model(mentions, self._proposer.propose(text, language), text)
+        taken = bytearray(len(text))
+        for m in mentions:
+            taken[m.start : m.end] = b"\x01" * (m.end - m.start)
+        return _merge_rules(mentions, self._rules.propose(text, language, taken), taken, text)
 
     def _language_stops(self, language: str | None) -> frozenset[str]:
         base = (language or "").replace("_", "-").split("-", 1)[0].lower()
@@ -95,144 +200,120 @@ class EntityExtractor:
             return self._all_language_stops  # unknown language: the words of any of them
         return self._t.stop_when_language.get(base, frozenset())
 
-    def _scan(self, text: str, folded: Folded, stops: frozenset[str]) -> Iterable[_Match]:
-        s = folded.text
-        n = len(s)
-        for last, value in self._automaton.iter(s):
-            key_len, payload, is_group = gazetteer.unpack_value(value)
-            end = last + 1
-            start = end - key_len
-            first_script = script_of(s[start])
-            prefix = ""
-            if start > 0 and is_word_char(s[start - 1]):
-                if first_script is Script.ARABIC:
-                    prefix = _arabic_prefix(s, start)
-                    if not prefix:
-                        continue
-                elif first_script is not Script.NOSPACE or (
-                    _is_katakana(s[start]) and _is_katakana(s[start - 1])
-                ):
-                    continue
-            if end < n and is_word_char(s[end]) and not _open_end_ok(s, end):
-                continue
-            if prefix and s[start - len(prefix) : end] in self._t.arabic_stopwords:
-                continue  # a common word that merely looks like proclitic + name: كانت
-            key = s[start:end]
-            if key in stops:
-                continue
-            need = ARTICLE if prefix in _ARTICLE_PREFIXES else BARE
-            lower = text[folded.source_start(start)].islower()
-            cands = tuple(
-                code >> CANDIDATE_FLAG_BITS
-                for code in self._codes(payload, is_group)
-                if code & need and (not lower or code & LOWER_OK)
-            )
-            if not cands:
-                continue
-            if need == ARTICLE:
-                start -= 1 if prefix.endswith("لل") else len(_ARTICLE)
-            yield _Match(start, end, cands)
+    def _tables(self, source: int) -> Tables:
+        if source == 1 and self._watchlist is not None:
+            return self._watchlist.tables
+        return self._t
 
-    def _codes(self, payload: int, is_group: bool) -> Iterable[int]:
-        if not is_group:
-            return (payload,)
-        offsets = self._t.group_offsets
-        return self._t.group_members[offsets[payload] : offsets[payload + 1]]
-
-    def _resolve(self, matches: list[_Match]) -> list[int]:
-        """Pick one place per match: population prior, plus the countries the text names."""
-        t = self._t
-        # Only countries count as context: a city that is really a word or a surname
-        # ("Chandler") must not drag other names to its country.
-        context = {
-            t.countries[m.candidates[0]]
-            for m in matches
-            if t.priors[m.candidates[0]] >= gazetteer.COUNTRY_PRIOR
-        }
-        context.discard(None)
-        chosen = []
+    def _resolve(self, matches: list[Match]) -> list[_Mention]:
+        """Pick one entry per match: prior, the countries the text names, and entries the text
+        names unambiguously elsewhere."""
+        tables = (self._t, self._tables(1))
+        sure: set[tuple[int, int]] = set()
+        context: set[str] = set()
         for m in matches:
+            t = tables[m.source]
+            top = m.candidates[0]
             if len(m.candidates) == 1:
-                chosen.append(m.candidates[0])
-                continue
-            chosen.append(
-                max(
-                    m.candidates,
-                    key=lambda i: t.priors[i] + (CONTEXT_BONUS if t.countries[i] in context else 0),
-                )
-            )
-        return chosen
+                sure.add((m.source, top))
+            # Only countries count as context: a city that is really a word or a surname
+            # ("Chandler") must not drag other names to its country.
+            country = t.countries[top]
+            if t.priors[top] >= gazetteer.COUNTRY_PRIOR and country:
+                context.add(country)
+        out = []
+        for m in matches:
+            t = tables[m.source]
+            best = m.candidates[0]
+            if len(m.candidates) > 1:
+                best = max(m.candidates, key=partial(_score, t, m.source, sure, context))
+            eid = t.ids[best]
+            key = eid if eid is not None else (m.source, best)
+            out.append(_Mention(m.start, m.end, key, m.source, best, t.types[best]))
+        return out
 
-    def _entities(
-        self, text: str, folded: Folded, matches: list[_Match], chosen: list[int]
-    ) -> tuple[Entity, ...]:
-        t = self._t
-        first: dict[int, tuple[int, int]] = {}
-        counts: dict[int, int] = {}
-        for m, place in zip(matches, chosen, strict=True):
-            counts[place] = counts.get(place, 0) + 1
-            if place not in first:
-                first[place] = (folded.source_start(m.start), _source_end(text, folded, m.end))
-        out = [
-            Entity(
-                text=text[start:end],
-                type=ENTITY_TYPE,
-                id=t.ids[place],
-                name=t.names[place],
-                start=start,
-                end=end,
-                count=counts[place],
-                country=t.countries[place],
-                lat=gazetteer.coordinate(t.lats[place]),
-                lon=gazetteer.coordinate(t.lons[place]),
+    def _entities(self, text: str, mentions: list[_Mention]) -> tuple[Entity, ...]:
+        first: dict[Any, _Mention] = {}
+        counts: dict[Any, int] = {}
+        for m in sorted(mentions, key=lambda m: m.start):
+            counts[m.key] = counts.get(m.key, 0) + 1
+            first.setdefault(m.key, m)
+        out = []
+        for key, m in first.items():
+            surface = text[m.start : m.end]
+            if m.source < 0:
+                out.append(Entity(surface, m.type, None, surface, m.start, m.end, counts[key]))
+                continue
+            etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
+            out.append(
+                Entity(surface, etype, eid, name, m.start, m.end, counts[key], country, lat, lon)
             )
-            for place, (start, end) in first.items()
-        ]
-        out.sort(key=lambda e: (e.start, e.end))
         return tuple(out)
 
-
-def _arabic_prefix(s: str, start: int) -> str:
-    """The proclitics glued before ``s[start]``, or "" when the letters there are not proclitics."""
-    word_start = start
-    while word_start > 0 and is_word_char(s[word_start - 1]):
-        word_start -= 1
-        if start - word_start > _MAX_PREFIX:
-            return ""
-    prefix = s[word_start:start]
-    return prefix if prefix in _BARE_PREFIXES or prefix in _ARTICLE_PREFIXES else ""
-
-
-def _open_end_ok(s: str, end: int) -> bool:
-    """Whether a match may end at ``end`` although a word character follows."""
-    last = s[end - 1]
-    script = script_of(last)
-    if script is Script.NOSPACE:
-        return not (_is_katakana(last) and _is_katakana(s[end]))
-    if script is Script.HANGUL:
-        tail_end = end
-        while tail_end < len(s) and is_word_char(s[tail_end]):
-            tail_end += 1
-        return s[end:tail_end] in _HANGUL_SUFFIXES
-    return False
+    def _fields(self, source: int, i: int) -> _Fields:
+        """An entry's output fields; the main KB's are cached (they never change)."""
+        if source == 0:
+            known = self._field_cache.get(i)
+            if known is not None:
+                return known
+        t = self._tables(source)
+        etype = t.types[i]
+        if etype in PLACE_TYPES:  # the contract gives places a country and coordinates
+            lat, lon = gazetteer.coordinate(t.lats[i]), gazetteer.coordinate(t.lons[i])
+            fields = (etype, t.ids[i], t.names[i], t.countries[i], lat, lon)
+        else:
+            fields = (etype, t.ids[i], t.names[i], None, None, None)
+        if source == 0:
+            self._field_cache[i] = fields
+        return fields
 
 
-def _source_end(text: str, folded: Folded, end: int) -> int:
-    """Source end of a folded span, taking in marks that folding dropped (حاليًا, e + U+0301)."""
-    src = folded.source_end(end)
-    while src < len(text) and fold_char(text[src]) == "" and is_mark(text[src]):
-        src += 1
-    return src
+def _score(t: Tables, source: int, sure: set[tuple[int, int]], context: set[str], i: int) -> float:
+    bonus = DOCUMENT_BONUS if (source, i) in sure else 0.0
+    if t.types[i] in PLACE_TYPES and t.countries[i] in context:
+        bonus += CONTEXT_BONUS
+    return float(t.priors[i]) + bonus
 
 
-def _leftmost_longest(matches: Iterable[_Match]) -> list[_Match]:
-    """Non-overlapping matches, preferring the earliest, then the longest: "New York City" wins
-    over "York", and a name inside a longer known name is not reported."""
-    ordered = sorted(matches, key=lambda m: (m.start, -m.end))
-    kept: list[_Match] = []
-    edge = -1
-    for m in ordered:
-        if m.start >= edge:
-            kept.append(m)
-            edge = m.end
-    return kept
+def _unlinked(start: int, end: int, etype: str, text: str) -> _Mention:
+    # Unlinked mentions of one entity share their surface and type (the contract's rule).
+    return _Mention(start, end, (text[start:end], etype), -1, -1, etype)
+
+
+def _valid(span: tuple[int, int, str], n: int) -> bool:
+    start, end, etype = span
+    return 0 <= start < end <= n and etype in ("PERSON", "ORG", "LOC", "GPE", "MISC")
+
+
+def _merge_model(
+    mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], text: str
+) -> list[_Mention]:
+    """Rules 2-4 of the module docstring."""
+    out = list(mentions)
+    for span in sorted(s for s in spans if _valid(s, len(text))):
+        start, end, etype = span
+        inside = [m for m in out if start <= m.start and m.end <= end]
+        crossing = [m for m in out if m.start < end and start < m.end and m not in inside]
+        if crossing:
+            continue
+        if not inside:
+            out.append(_unlinked(start, end, etype, text))
+            continue
+        longer = any(m.end - m.start < end - start for m in inside)
+        if longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside):
+            out = [m for m in out if m not in inside]
+            out.append(_unlinked(start, end, etype, text))
+    return out
+
+
+def _merge_rules(
+    mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], taken: bytearray, text: str
+) -> list[_Mention]:
+    """Rule 5: a rule span is kept only where nothing else found a name (``taken`` marks them)."""
+    out = list(mentions)
+    for start, end, etype in spans:
+        if 1 in taken[start:end]:
+            continue
+        out.append(_unlinked(start, end, etype, text))
+        taken[start:end] = b"\x01" * (end - start)
+    return out

