@@ -7,9 +7,11 @@ here reads the environment. The agent only hands each message to
 
 from __future__ import annotations
 
+import signal
 import ssl
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -135,6 +137,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         await _report_lag(app, metrics, topics.raw)
 
     _wire_ops_metrics(app, metrics, settings, table, pipeline)
+    _wire_watchlist(app, metrics, settings, pipeline)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -210,3 +213,39 @@ def _wire_ops_metrics(
             # faust's committed offset is the next one to read, as Kafka's is.
             committed = consumer._committed_offset.get(tp)
             offsets.update(tp.topic, tp.partition, committed, consumer.highwater(tp), now)
+
+
+def _wire_watchlist(app: Any, metrics: Metrics, settings: Settings, pipeline: Pipeline) -> None:
+    """Load the deployment's watchlist at start, then reload it when the file changes (polled
+    every ``entities.watchlist_poll_s``) or on SIGHUP. A bad line is skipped and named in the
+    log; an unreadable file keeps the previous list. Either counts as a failed reload, which
+    the ``WirestreamReloadFailed`` alert watches."""
+    if not settings.entities.watchlist_path:
+        return
+    extractor = pipeline.extractor
+    path = Path(settings.entities.watchlist_path)
+
+    def record(result: Any) -> None:
+        outcome = "success" if result.ok else "failure"
+        metrics.record_reload("watchlist", outcome, entries=result.entries)
+        event = log.info if result.ok else log.warning
+        event(
+            "watchlist_loaded",
+            path=result.path,
+            result=outcome,
+            entries=result.entries,
+            errors=list(result.errors),
+        )
+
+    record(extractor.reload_watchlist(path))
+
+    @app.timer(settings.entities.watchlist_poll_s)  # type: ignore[untyped-decorator]
+    async def poll_watchlist() -> None:
+        result = extractor.reload_watchlist_if_changed()
+        if result is not None:
+            record(result)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def reload_on_sighup() -> None:
+        # A task runs inside the worker's event loop, where the signal handler must live.
+        app.loop.add_signal_handler(signal.SIGHUP, lambda: record(extractor.reload_watchlist()))
