@@ -119,6 +119,13 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     # of the event being processed, so the same partition count keeps recovery exact.
     table = app.Table("dedupe", default=None, partitions=topics.raw_partitions)
     pipeline = Pipeline.from_settings(settings, table)
+
+    @table.on_recover
+    async def rebuild_dedupe_index() -> None:
+        # The near-duplicate and story index lives in memory, derived from the table; after a
+        # restart or a rebalance the table holds different partitions, so rebuild it.
+        count = pipeline.restore()
+        log.info("dedupe_index_rebuilt", items=count)
     processor = ItemProcessor(
         pipeline,
         FaustPublisher(enriched, deadletter),
@@ -237,7 +244,8 @@ def _wire_watchlist(app: Any, metrics: Metrics, settings: Settings, pipeline: Pi
             errors=list(result.errors),
         )
 
-    record(extractor.reload_watchlist(path))
+    # The pipeline loaded the file already (so the offline `enrich` honours it too).
+    record(extractor.watchlist or extractor.reload_watchlist(path))
 
     @app.timer(settings.entities.watchlist_poll_s)  # type: ignore[untyped-decorator]
     async def poll_watchlist() -> None:

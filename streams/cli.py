@@ -7,6 +7,7 @@
     wirestream topics              create the raw, enriched and dead-letter topics
     wirestream deadletter inspect  summarise dead letters by reason
     wirestream deadletter replay   re-inject selected dead letters into the raw topic
+    wirestream similarity FILE     score pairs of items as the dedupe stage would
 
 Settings come from config/wirestream.toml and WIRESTREAM_* variables (see README.md); the flags
 here override the few that are handy on a command line.
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from streams import __version__
-from streams.commands import deadletter
+from streams.commands import deadletter, similarity
 from streams.errors import WirestreamError
 from streams.logs import configure_logging
 from streams.settings import Settings, load_settings
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("topics", help="create the raw, enriched and dead-letter topics if missing")
     deadletter.add_parser(sub)
+    similarity.add_parser(sub)
     return parser
 
 
@@ -114,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noqa: PLR0911 - one per command
     # Imports are local so that `wirestream --help` and `enrich` stay quick and broker-free.
     if args.command == "worker":
         from streams.commands.worker import run_worker
@@ -135,6 +137,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_tail(settings, args))
     if args.command == "deadletter":
         return deadletter.run_deadletter(settings, args)
+    if args.command == "similarity":
+        return similarity.run_similarity(settings, args)
     from streams.kafka_io import ensure_topics
 
     created = asyncio.run(ensure_topics(settings))

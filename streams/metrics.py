@@ -45,7 +45,7 @@ LANGUAGE_LABELS = frozenset({
 ENTITY_TYPE_LABELS = frozenset({"PERSON", "ORG", "LOC", "GPE", "MISC"})
 OUTCOMES = ("enriched", "duplicate", "deadletter")
 # Stages the agent times (streams.core.pipeline.STAGES plus the agent's own publish step).
-STAGE_LABELS = ("normalize", "dedupe", "langid", "entities", "publish")
+STAGE_LABELS = ("normalize", "langid", "entities", "fingerprint", "dedupe", "publish")
 # Knowledge bases whose size and reloads are reported; the watchlist's reload wiring comes later.
 KB_LABELS = ("gazetteer", "watchlist")
 RELOAD_RESULTS = ("success", "failure", "unchanged")

@@ -20,6 +20,7 @@ class DedupeStatus(StrEnum):
     DUPLICATE = "duplicate"
     NEAR_DUPLICATE = "near_duplicate"
     TRANSLATION = "translation"
+    SAME_STORY = "same_story"  # another article about the same story, in the same language
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ class WorkerSettings:
 @dataclass(frozen=True, slots=True)
 class DedupeSettings:
     window_s: float = 7 * 24 * 3600.0
+    max_items: int = 100_000  # remembered items; the oldest are evicted first (about 1.5 KB each)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,28 @@
-"""The enrichment core end to end: normalize -> dedupe -> langid -> entities -> event.
+"""The enrichment core end to end, in two halves.
 
-Pure and synchronous: the streaming worker and the offline ``wirestream enrich`` command both call
-:meth:`Pipeline.enrich`; only the dedupe store differs (a faust table or a dict).
+- :meth:`Pipeline.prepare` (stateless, any worker, in parallel): normalize, detect the language,
+  link entities, and compute the item's dedupe fingerprint. Its result, :class:`Prepared`, is
+  serialisable (``to_bytes``/``from_bytes``) so it can travel through an intermediate topic.
+- :meth:`Pipeline.decide` (stateful, one owner per store): the dedupe decision against the store,
+  then the enriched event.
+
+:meth:`Pipeline.enrich` is the two in one, for the offline ``wirestream enrich`` and the single
+stage worker; only the dedupe store differs (a faust table or a dict).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from streams.codec import timestamp_to_rfc3339
-from streams.core.dedupe import DedupeKeys, ExactDeduper, Store
+from streams.core.dedupe import DedupeKeys, Deduper, Store
+from streams.core.dedupe_embed import Embedder, default_embedder, embedding_text
+from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
 from streams.core.entities import EntityExtractor
 from streams.core.langid import LanguageDetector
 from streams.core.normalize import normalize
@@ -20,12 +31,83 @@ from streams.models import (
     DedupeResult,
     DedupeStatus,
     EnrichedEvent,
+    Entity,
+    Language,
+    LanguageShare,
+    NormalizedItem,
     RawItem,
     SourceInfo,
 )
 from streams.settings import Settings
 
-STAGES = ("normalize", "dedupe", "langid", "entities")
+STAGES = ("normalize", "langid", "entities", "fingerprint", "dedupe")
+PREPARED_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An item after the stateless stages: everything the event needs but the dedupe decision."""
+
+    item_id: str | None
+    source_name: str | None
+    url: str | None
+    published_at: str | None
+    normalized: NormalizedItem
+    language: Language
+    entities: tuple[Entity, ...]
+    fingerprint: Fingerprint
+    extra: dict[str, Any] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def event_id(self) -> str:
+        return self.item_id or self.normalized.content_hash
+
+    def to_bytes(self) -> bytes:
+        """Compact JSON: positional lists, the fingerprint as base64 (about 700 characters)."""
+        n, lang = self.normalized, self.language
+        return orjson.dumps(
+            [
+                PREPARED_VERSION,
+                [self.item_id, self.source_name, self.url, self.published_at],
+                [n.headline, n.text, n.boilerplate, n.sectors, n.source_name, n.content_hash],
+                [lang.code, lang.confidence, lang.script, [[m.code, m.share] for m in lang.mixed]],
+                [_entity_row(e) for e in self.entities],
+                self.fingerprint.to_text(),
+                self.extra,
+                self.stage_seconds,
+            ]
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Prepared:
+        version, ids, norm, lang, entities, fp, extra, seconds = orjson.loads(data)
+        if version != PREPARED_VERSION:
+            raise ValueError(f"unknown Prepared version {version}")
+        item_id, source, url, published_at = ids
+        headline, text, boilerplate, sectors, source_name, content_hash = norm
+        code, confidence, script, mixed = lang
+        return cls(
+            item_id=item_id,
+            source_name=source,
+            url=url,
+            published_at=published_at,
+            normalized=NormalizedItem(
+                headline, text, tuple(boilerplate), tuple(sectors), source_name, content_hash
+            ),
+            language=Language(
+                code, confidence, script, tuple(LanguageShare(c, s) for c, s in mixed)
+            ),
+            entities=tuple(Entity(*row) for row in entities),
+            fingerprint=Fingerprint.from_text(fp),
+            extra=extra,
+            stage_seconds=seconds,
+        )
+
+
+def _entity_row(e: Entity) -> list[Any]:
+    # Positional, in field order: Entity(*row) rebuilds it, whatever fields it gains.
+    return [getattr(e, f.name) for f in fields(Entity)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,22 +121,93 @@ class Enriched:
 
 class Pipeline:
     def __init__(
-        self, detector: LanguageDetector, extractor: EntityExtractor, store: Store, window_s: float
+        self,
+        detector: LanguageDetector,
+        extractor: EntityExtractor,
+        store: Store,
+        window_s: float,
+        *,
+        max_items: int = 100_000,
+        embedder: Embedder | None = None,
+        use_embeddings: bool = True,
     ) -> None:
         self.detector = detector
         self.extractor = extractor
-        self.deduper = ExactDeduper(store, window_s)
+        # The default model is loaded on first use and shared by every Pipeline in the process.
+        self.embedder = embedder or default_embedder()
+        # Off in the `fast` profile: the embedding is most of prepare's cost, and without it the
+        # stage still finds exact and near duplicates, but no translations or same-story items.
+        self.use_embeddings = use_embeddings
+        self.deduper = Deduper(store, window_s, max_items)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Pipeline:
         """Load the models and the KB once; the result is reused for every item."""
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
+        watchlist = settings.entities.watchlist_path
+        use_embeddings = settings.worker.profile == "full"
+        embedder = default_embedder()
+        if use_embeddings:
+            embedder.load()
         return cls(
             LanguageDetector(settings.langid.expected, settings.langid.min_confidence),
-            EntityExtractor.load(kb_path),
+            EntityExtractor.load(kb_path, watchlist_path=Path(watchlist) if watchlist else None),
             store,
             settings.dedupe.window_s,
+            max_items=settings.dedupe.max_items,
+            embedder=embedder,
+            use_embeddings=use_embeddings,
         )
+
+    def restore(self) -> int:
+        """Rebuild the dedupe index from the store (after a worker's recovery or rebalance)."""
+        return self.deduper.restore()
+
+    def prepare(self, raw: RawItem) -> Prepared:
+        """The stateless stages: pure, so any worker may run them for any item."""
+        seconds: dict[str, float] = {}
+        return self._analyse(raw, self._normalize(raw, seconds), seconds)
+
+    def decide(
+        self,
+        prepared: Prepared,
+        *,
+        received_at: float,
+        origin: str | None = None,
+        enrich_duplicates: bool = True,
+    ) -> Enriched:
+        """The dedupe decision against the store, then the event (none for a skipped duplicate)."""
+        seconds = dict(prepared.stage_seconds)
+        tick = time.perf_counter()
+        source = prepared.source_name
+        keys = DedupeKeys.build(prepared.normalized.content_hash, source, prepared.item_id)
+        dedupe = self.deduper.check(
+            keys,
+            prepared.fingerprint,
+            event_id=prepared.event_id,
+            now=received_at,
+            origin=origin,
+        )
+        seconds["dedupe"] = seconds.get("dedupe", 0.0) + time.perf_counter() - tick
+        if dedupe.status is DedupeStatus.DUPLICATE and not enrich_duplicates:
+            return Enriched(dedupe, None, seconds)
+        norm = prepared.normalized
+        event = EnrichedEvent(
+            id=prepared.event_id,
+            source=SourceInfo(name=source, item_id=prepared.item_id, url=prepared.url),
+            published_at=prepared.published_at,
+            received_at=timestamp_to_rfc3339(received_at),
+            processed_at=timestamp_to_rfc3339(time.time()),
+            headline=norm.headline,
+            text=norm.text,
+            boilerplate=norm.boilerplate,
+            sectors=norm.sectors,
+            language=prepared.language,
+            entities=prepared.entities,
+            dedupe=dedupe,
+            extra=prepared.extra,
+        )
+        return Enriched(dedupe, event, seconds)
 
     def enrich(
         self,
@@ -64,26 +217,34 @@ class Pipeline:
         origin: str | None = None,
         enrich_duplicates: bool = True,
     ) -> Enriched:
-        """Run every stage on ``raw``; with ``enrich_duplicates=False`` stop after dedupe."""
+        """prepare + decide; with ``enrich_duplicates=False`` an exact duplicate stops early."""
         seconds: dict[str, float] = {}
+        norm = self._normalize(raw, seconds)
+        if not enrich_duplicates:
+            # The costly stages are skipped for a re-send, which is what most duplicates are.
+            tick = time.perf_counter()
+            keys = DedupeKeys.build(norm.content_hash, raw.source or norm.source_name, raw.id)
+            early = self.deduper.peek(keys, now=received_at, origin=origin)
+            seconds["dedupe"] = time.perf_counter() - tick
+            if early is not None and early.status is DedupeStatus.DUPLICATE:
+                return Enriched(early, None, seconds)
+        prepared = self._analyse(raw, norm, seconds)
+        return self.decide(
+            prepared, received_at=received_at, origin=origin, enrich_duplicates=enrich_duplicates
+        )
+
+    def _normalize(self, raw: RawItem, seconds: dict[str, float]) -> NormalizedItem:
         tick = time.perf_counter()
         norm = normalize(raw)
         if not norm.text:
             raise ValidationError(
                 DeadLetterReason.EMPTY_BODY, "no text is left after markup and boilerplate"
             )
-        tock = time.perf_counter()
-        seconds["normalize"] = tock - tick
+        seconds["normalize"] = time.perf_counter() - tick
+        return norm
 
-        event_id = raw.id or norm.content_hash
-        source_name = raw.source or norm.source_name
-        keys = DedupeKeys.build(norm.content_hash, source_name, raw.id)
-        dedupe = self.deduper.check(keys, event_id=event_id, now=received_at, origin=origin)
+    def _analyse(self, raw: RawItem, norm: NormalizedItem, seconds: dict[str, float]) -> Prepared:
         tick = time.perf_counter()
-        seconds["dedupe"] = tick - tock
-        if dedupe.status is DedupeStatus.DUPLICATE and not enrich_duplicates:
-            return Enriched(dedupe, None, seconds)
-
         body = f"{norm.headline}\n{norm.text}" if norm.headline else norm.text
         language = self.detector.detect(body, hint=raw.language_hint)
         tock = time.perf_counter()
@@ -91,20 +252,22 @@ class Pipeline:
         entities = self.extractor.extract(norm.text, language.code)
         tick = time.perf_counter()
         seconds["entities"] = tick - tock
-
-        event = EnrichedEvent(
-            id=event_id,
-            source=SourceInfo(name=source_name, item_id=raw.id, url=raw.url),
+        vector = (
+            self.embedder.embed([embedding_text(norm.headline, norm.text)])[0]
+            if self.use_embeddings
+            else None
+        )
+        fp = fingerprint(norm.headline, norm.text, language.code, entities, vector)
+        seconds["fingerprint"] = time.perf_counter() - tick
+        return Prepared(
+            item_id=raw.id,
+            source_name=raw.source or norm.source_name,
+            url=raw.url,
             published_at=raw.published_at,
-            received_at=timestamp_to_rfc3339(received_at),
-            processed_at=timestamp_to_rfc3339(time.time()),
-            headline=norm.headline,
-            text=norm.text,
-            boilerplate=norm.boilerplate,
-            sectors=norm.sectors,
+            normalized=norm,
             language=language,
             entities=entities,
-            dedupe=dedupe,
+            fingerprint=fp,
             extra=raw.extra,
+            stage_seconds=seconds,
         )
-        return Enriched(dedupe, event, seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import orjson
 import pytest
 
 from streams.codec import decode_raw, encode_event
-from streams.core.pipeline import Pipeline
+from streams.core.pipeline import STAGES, Pipeline, Prepared
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.models import DedupeStatus, RawItem
 from streams.settings import Settings
@@ -87,11 +88,13 @@ def test_sample_feed_statuses(pipeline: Pipeline, sample_lines: list[bytes]) -> 
             continue
         statuses.append((event["id"], event["dedupe"]["status"]))
     assert rejected == [DeadLetterReason.INVALID_JSON]
-    assert statuses[:3] == [
+    assert statuses[:4] == [
         ("ws-0001", "unique"),
         ("ws-0001", "duplicate"),
         ("ws-0001", "near_duplicate"),
+        ("ws-0001-de", "translation"),
     ]
+    assert {status for _id, status in statuses[4:]} == {"unique"}  # every other story is new
     assert len(statuses) == len(sample_lines) - 1
 
 
@@ -99,3 +102,37 @@ def test_markup_only_body_is_rejected_as_empty(pipeline: Pipeline) -> None:
     with pytest.raises(ItemRejected) as caught:
         pipeline.enrich(RawItem(body="<p> </p><script>x()</script>"), received_at=0.0)
     assert caught.value.reason is DeadLetterReason.EMPTY_BODY
+
+
+def test_enrich_is_prepare_then_decide(pipeline: Pipeline, sample_lines: list[bytes]) -> None:
+    """The two halves, with Prepared crossing a topic as bytes, give the events enrich gives."""
+    split = Pipeline(pipeline.detector, pipeline.extractor, {}, 3600.0)
+    for n, line in enumerate(sample_lines[:4]):
+        raw = decode_raw(line, 1 << 20)
+        whole = pipeline.enrich(raw, received_at=float(n), origin=f"0:{n}")
+        travelled = Prepared.from_bytes(split.prepare(raw).to_bytes())
+        halves = split.decide(travelled, received_at=float(n), origin=f"0:{n}")
+        assert halves.dedupe == whole.dedupe
+        assert whole.event is not None
+        assert halves.event is not None
+        assert replace(halves.event, processed_at="") == replace(whole.event, processed_at="")
+        assert set(halves.stage_seconds) == set(STAGES)
+
+
+def test_prepared_round_trips_compactly(pipeline: Pipeline, seed_bytes: bytes) -> None:
+    prepared = pipeline.prepare(decode_raw(seed_bytes, 1 << 20))
+    data = prepared.to_bytes()
+    assert Prepared.from_bytes(data) == prepared
+    assert len(prepared.fingerprint.to_bytes()) <= 600
+    # No bigger than the event it becomes, plus the fingerprint's base64 text.
+    event = pipeline.decide(prepared, received_at=0.0).event
+    assert event is not None
+    assert len(data) <= len(encode_event(event)) + len(prepared.fingerprint.to_text())
+
+
+def test_prepare_is_pure(pipeline: Pipeline, seed_bytes: bytes) -> None:
+    store: dict[str, Any] = {}
+    stateful = Pipeline(pipeline.detector, pipeline.extractor, store, 3600.0)
+    raw = decode_raw(seed_bytes, 1 << 20)
+    assert stateful.prepare(raw).fingerprint == stateful.prepare(raw).fingerprint
+    assert store == {}

@@ -1,0 +1,458 @@
+"""Dedupe and story clustering: quality against two anchors, speed with a full window, bytes/item.
+
+Data is READ at run time from ``../shared`` and never copied into the repository:
+
+- story quality: ``eval/news_pairs.jsonl`` (46 real pairs, SemEval-2022 Task 8 ratings; same
+  story = ``overall <= 1.5``, different = ``>= 3.5``). Anchors computed in the same run: the
+  Jaccard of word-3-shingle sets (what MinHash estimates) and the plain cosine of USE-multilingual
+  embeddings of title + lead.
+- near-duplicates: real articles (the pairs' texts, CoNLL/ANERcorp sentences regrouped into
+  articles, the seed press release) and edited copies generated from them with a seeded RNG:
+  typo fixes, an inserted or a removed paragraph, a new headline, other boilerplate, truncation,
+  HTML instead of text, and combinations. All articles go into one store first, then every copy;
+  a copy must come out ``near_duplicate``/``duplicate`` of its own article, an article never so.
+- speed: the dedupe decision (``Pipeline.decide``) against a store holding 100,000 remembered
+  items (synthetic fingerprints with Zipf-distributed anchors, real embeddings), plus restore time
+  and bytes per item.
+
+Usage: ``python -m bench.dedupe [--window 100000] [--out .bench/dedupe.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import statistics
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from streams.core import dedupe_similarity as sim
+from streams.core.dedupe import DedupeKeys, Seen
+from streams.core.dedupe_embed import embedding_text
+from streams.core.dedupe_fingerprint import Fingerprint, tokenize
+from streams.core.pipeline import Pipeline, Prepared
+from streams.models import DedupeStatus, RawItem
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED = 20261129
+NOW = 1_790_000_000.0
+WEEK = 7 * 86400.0
+EDITS = ("typos", "insert", "remove", "headline", "boilerplate", "truncate", "html", "combined")
+# Publisher trailers written for this benchmark: kinds that normalize recognises (a contact block,
+# a SOURCE line, an end mark) and a credit line that it keeps.
+TRAILERS = (
+    "Media contact:\nPress Office\npress@example.org\n+1 555 0100",
+    "SOURCE Example Wire",
+    "###",
+    "Reporting by the wire desk; editing by the night editor.",
+)
+MATCHED = {DedupeStatus.DUPLICATE, DedupeStatus.NEAR_DUPLICATE}
+Article = tuple[str | None, str, str]  # headline, body, language
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def load_pairs() -> list[dict[str, Any]]:
+    with (SHARED / "eval" / "news_pairs.jsonl").open("rb") as handle:
+        return [orjson.loads(line) for line in handle if line.strip()]
+
+
+def conll_articles(path: Path, per: int, limit: int) -> list[Article]:
+    """Consecutive sentences regrouped into articles of ``per`` sentences."""
+    sentences, words = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        token = line.split(" ")[0] if line.strip() else ""
+        if token and token != "-DOCSTART-":
+            words.append(token)
+        elif words:
+            sentences.append(re.sub(r" ([,.;:!?%)'])|([($]) ", r"\1\2", " ".join(words)))
+            words = []
+    lang = "ar" if "_ar" in path.name else "en"
+    out: list[Article] = []
+    for start in range(0, len(sentences) - per, per):
+        group = sentences[start : start + per]
+        paras = ["\n".join(group[i : i + 3]) for i in range(1, per, 3)]
+        out.append((group[0], "\n\n".join(paras), lang))
+    return out[:limit]
+
+
+def articles() -> list[Article]:
+    arts: list[Article] = []
+    for row in load_pairs():
+        arts.append((row["title1"], row["text1"], row["lang1"]))
+        arts.append((row["title2"], row["text2"], row["lang2"]))
+    arts += conll_articles(SHARED / "eval" / "ner_en.conll", 10, 100)
+    arts += conll_articles(SHARED / "eval" / "ner_ar.conll", 10, 50)
+    for seed in sorted((SHARED / "seeds").glob("*.txt")):
+        arts.append((None, seed.read_text(encoding="utf-8"), "ar"))
+    return arts
+
+
+def sentences(body: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?؟。])\s+|\n+", body) if s.strip()]
+
+
+def edit(  # noqa: PLR0911 - one return per kind of edit
+    kind: str, head: str | None, body: str, other: str, rng: random.Random
+) -> tuple[str | None, str]:
+    """An edited copy of an article, as a wire desk or a feed would make it."""
+    parts = sentences(body)
+    small = [i for i in range(1, len(parts)) if len(parts[i]) <= len(body) * 0.35]
+    if kind == "insert":
+        # A paragraph from anywhere in another article, at most a third of this one's length.
+        pool = sentences(other)
+        extra = pool[rng.randrange(len(pool))][: len(body) // 3]
+        extra = extra[: extra.rfind(" ")] if " " in extra else extra
+        at = rng.randint(1, max(1, len(parts)))
+        return head, "\n\n".join([*parts[:at], extra, *parts[at:]])
+    if kind == "remove" and len(parts) >= 3 and small:
+        del parts[rng.choice(small)]  # a paragraph, not most of the article
+        return head, "\n\n".join(parts)
+    if kind == "headline":
+        return (parts[0][:90] if head else "UPDATE 1 - " + parts[0][:60]), body
+    if kind == "boilerplate":
+        return head, body + "\n\n" + "\n".join(rng.sample(TRAILERS, rng.randint(2, 4)))
+    if kind == "truncate":
+        # A feed's length limit: cut at 40-70 % of the characters, at a word boundary.
+        cut = body.rfind(" ", 0, int(len(body) * rng.uniform(0.4, 0.7)))
+        return head, body[: cut if cut > 0 else len(body) // 2]
+    if kind == "html":
+        return head, "".join(f"<p>{s.replace('&', '&amp;')}</p>\n" for s in parts)
+    if kind == "combined":
+        head, body = edit("headline", head, body, other, rng)
+        head, body = edit("typos", head, body, other, rng)
+        return edit("boilerplate", head, body, other, rng)
+    # "typos", and the fallback for an article too short for the edit asked for.
+    words = body.split(" ")
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(len(words))
+        if len(words[i]) >= 4:
+            w, j = words[i], rng.randrange(1, len(words[i]) - 2)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return head, " ".join(words)
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+
+def auc(scores: list[float], labels: list[float]) -> float:
+    pos = [s for s, y in zip(scores, labels, strict=True) if y <= 1.5]
+    neg = [s for s, y in zip(scores, labels, strict=True) if y >= 3.5]
+    return statistics.fmean(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
+
+
+def pearson(scores: list[float], labels: list[float]) -> float:
+    return float(np.corrcoef(scores, [-y for y in labels])[0, 1])
+
+
+def shingle_jaccard(a: str, b: str) -> float:
+    def grams(text: str) -> set[tuple[str, ...]]:
+        t = tokenize(text)
+        return {tuple(t[i : i + 3]) for i in range(max(1, len(t) - 2))}
+
+    x, y = grams(a), grams(b)
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def fresh(pipe: Pipeline, store: dict[str, Any], max_items: int = 100_000) -> Pipeline:
+    return Pipeline(
+        pipe.detector, pipe.extractor, store, WEEK, max_items=max_items, embedder=pipe.embedder
+    )
+
+
+def decide_pair(pipe: Pipeline, a: Prepared, b: Prepared) -> DedupeStatus:
+    """The status ``b`` gets from a store that has seen only ``a``."""
+    run = fresh(pipe, {})
+    run.decide(a, received_at=NOW, origin="a")
+    return run.decide(b, received_at=NOW + 1, origin="b").dedupe.status
+
+
+# --- story quality -------------------------------------------------------------------------------
+
+
+def story_quality(pipe: Pipeline, report: dict[str, Any]) -> None:
+    rows = load_pairs()
+    labels = [r["overall"] for r in rows]
+
+    def prep(r: dict[str, Any], n: int) -> Prepared:
+        raw = RawItem(body=r[f"text{n}"], headline=r[f"title{n}"], language_hint=r[f"lang{n}"])
+        return pipe.prepare(raw)
+
+    preps = [(prep(r, 1), prep(r, 2)) for r in rows]
+    texts = [embedding_text(p.normalized.headline, p.normalized.text) for ab in preps for p in ab]
+    vectors = pipe.embedder.embed(texts)
+    scores = [sim.compare(a.fingerprint, b.fingerprint) for a, b in preps]
+    methods = {
+        "anchor: word-3-shingle Jaccard": [
+            shingle_jaccard(f"{r['title1']}\n{r['text1']}", f"{r['title2']}\n{r['text2']}")
+            for r in rows
+        ],
+        "anchor: USE cosine, title+lead": [
+            float(vectors[2 * i] @ vectors[2 * i + 1]) for i in range(len(rows))
+        ],
+        "wirestream similarity": [s.similarity for s in scores],
+        "  its MinHash Jaccard alone": [s.jaccard for s in scores],
+        "  embedding alone (4-bit cosine)": [s.cosine or 0.0 for s in scores],
+        "  anchors alone": [1 - math.exp(-s.shared_anchors / sim.ANCHOR_SCALE) for s in scores],
+    }
+    table = {
+        name: {"pearson": pearson(v, labels), "auc": auc(v, labels)} for name, v in methods.items()
+    }
+    statuses: dict[str, dict[str, int]] = {"same story": {}, "related (2-3.4)": {}, "different": {}}
+    for (a, b), y in zip(preps, labels, strict=True):
+        group = "same story" if y <= 1.5 else "different" if y >= 3.5 else "related (2-3.4)"
+        status = decide_pair(pipe, a, b).value
+        statuses[group][status] = statuses[group].get(status, 0) + 1
+    # The floor: raw story scores of articles from different pairs, which are unrelated.
+    fps = [p.fingerprint for ab in preps for p in ab]
+    raws = [
+        s.story_raw
+        for i, fp in enumerate(fps)
+        for j, s in enumerate(sim.compare_many(fp, fps[i + 1 :]), start=i + 1)
+        if i // 2 != j // 2
+    ]
+    story = methods["wirestream similarity"]
+    sweep = []
+    for t in (0.25, 0.3, 0.35, 0.4, 0.42, 0.45, 0.5, 0.55):
+        same = [s >= t for s, y in zip(story, labels, strict=True) if y <= 1.5]
+        diff = [s >= t for s, y in zip(story, labels, strict=True) if y >= 3.5]
+        cut = sim.STORY_FLOOR + t * (1 - sim.STORY_FLOOR)
+        sweep.append(
+            {
+                "threshold": t,
+                "recall": statistics.fmean(same),
+                "different_matched": statistics.fmean(diff),
+                "unrelated_pairs_matched": sum(r >= cut for r in raws) / len(raws),
+            }
+        )
+    floor = float(np.percentile(raws, 99))
+    report["story"] = {
+        "table": table,
+        "statuses": statuses,
+        "unrelated_pairs": len(raws),
+        "floor_p99": floor,
+        "floor_used": sim.STORY_FLOOR,
+        "sweep": sweep,
+    }
+    print("\n== same story: news_pairs.jsonl (46 pairs; same story <= 1.5 vs different >= 3.5)")
+    print(f"{'method':34s} {'Pearson(-overall)':>18s} {'AUC':>7s}")
+    for name, row in table.items():
+        print(f"{name:34s} {row['pearson']:18.3f} {row['auc']:7.3f}")
+    print(
+        f"raw story score of {len(raws):,} unrelated pairs: 99th percentile {floor:.3f} "
+        f"(STORY_FLOOR = {sim.STORY_FLOOR})"
+    )
+    print("status of b after a, by rating:", statuses)
+    for row in sweep:
+        mark = "  <- STORY_AT" if math.isclose(row["threshold"], sim.STORY_AT) else ""
+        print(
+            f"  similarity >= {row['threshold']:.2f}: same-story recall {row['recall']:.2f}, "
+            f"different matched {row['different_matched']:.2f}, "
+            f"unrelated pairs matched {row['unrelated_pairs_matched']:.4f}{mark}"
+        )
+
+
+# --- near-duplicates -----------------------------------------------------------------------------
+
+
+def near_duplicates(pipe: Pipeline, report: dict[str, Any]) -> list[Prepared]:
+    rng = random.Random(SEED)
+    arts = articles()
+    started = time.perf_counter()
+
+    def prep(head: str | None, body: str, lang: str, item_id: str) -> Prepared:
+        raw = RawItem(body=body, headline=head, id=item_id, source="bench", language_hint=lang)
+        return pipe.prepare(raw)
+
+    bases = [prep(h, b, lang, f"a{i}") for i, (h, b, lang) in enumerate(arts)]
+    copies: list[tuple[int, str, Prepared]] = []
+    for i, (h, b, lang) in enumerate(arts):
+        for kind in EDITS:
+            head, body = edit(kind, h, b, arts[rng.randrange(len(arts))][1], rng)
+            copies.append((i, kind, prep(head, body, lang, f"a{i}-{kind}")))
+    prepare_rate = (len(bases) + len(copies)) / (time.perf_counter() - started)
+    run = fresh(pipe, {})
+    order = list(range(len(bases)))
+    rng.shuffle(order)
+    story_of: dict[int, str] = {}
+    articles_matched = 0
+    for n, i in enumerate(order):
+        result = run.decide(bases[i], received_at=NOW + n, origin=f"b{n}").dedupe
+        story_of[i] = result.story_id
+        articles_matched += result.status in MATCHED
+    rng.shuffle(copies)
+    per_kind: dict[str, list[int]] = {k: [0, 0] for k in EDITS}
+    true_pos = flagged = 0
+    for n, (i, kind, copy) in enumerate(copies):
+        result = run.decide(copy, received_at=NOW + 1e4 + n, origin=f"c{n}").dedupe
+        hit = result.status in MATCHED
+        right = hit and result.story_id == story_of[i]
+        flagged += hit
+        true_pos += right
+        per_kind[kind][0] += right
+        per_kind[kind][1] += 1
+    precision = true_pos / (flagged + articles_matched) if flagged + articles_matched else 1.0
+    recall = true_pos / len(copies)
+    # The threshold's evidence: containment of each copy in its article, and of article pairs.
+    fps = [b.fingerprint for b in bases]
+    apart = [s.containment for i, fp in enumerate(fps) for s in sim.compare_many(fp, fps[i + 1 :])]
+    held = sorted(
+        sim.compare(bases[i].fingerprint, c.fingerprint).containment for i, _k, c in copies
+    )
+    sweep = [
+        {
+            "threshold": t,
+            "copies_at_or_above": sum(c >= t for c in held) / len(held),
+            "article_pairs_at_or_above": sum(c >= t for c in apart),
+        }
+        for t in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8)
+    ]
+    lows = [held[0], held[len(held) // 100], held[len(held) // 20], held[len(held) // 2]]
+    report["near_duplicates"] = {
+        "articles": len(bases),
+        "copies": len(copies),
+        "precision": precision,
+        "recall": recall,
+        "articles_matched_as_copies": articles_matched,
+        "per_edit_recall": {k: v[0] / v[1] for k, v in per_kind.items()},
+        "copy_containment_min_p1_p5_median": lows,
+        "article_pairs": len(apart),
+        "article_pairs_max_containment": max(apart),
+        "containment_sweep": sweep,
+        "prepare_items_per_s": prepare_rate,
+    }
+    print(f"\n== near-duplicates: {len(bases)} real articles, {len(copies)} edited copies")
+    print(f"precision {precision:.4f}  recall {recall:.4f}  articles matched: {articles_matched}")
+    print("recall per edit:", " ".join(f"{k} {v[0] / v[1]:.3f}" for k, v in per_kind.items()))
+    print(
+        "containment of a copy in its article, min / p1 / p5 / median: "
+        + " / ".join(f"{c:.3f}" for c in lows)
+        + f"; of two different articles: max {max(apart):.3f} over {len(apart):,} pairs"
+    )
+    for row in sweep:
+        chosen = math.isclose(row["threshold"], sim.NEAR_DUPLICATE_AT)
+        mark = "  <- NEAR_DUPLICATE_AT" if chosen else ""
+        print(
+            f"  containment >= {row['threshold']:.2f}: copies {row['copies_at_or_above']:.4f}, "
+            f"article pairs {row['article_pairs_at_or_above']}{mark}"
+        )
+    print(f"prepare (normalize, langid, entities, embedding): {prepare_rate:.1f} items/s")
+    return bases + [c for _i, _k, c in copies]
+
+
+# --- speed and size ------------------------------------------------------------------------------
+
+
+def synthetic_store(real: list[Prepared], size: int, rng: np.random.Generator) -> dict[str, Any]:
+    """``size`` records: real embeddings, random MinHash and sentence hashes, Zipf anchors."""
+    ranks = np.arange(1, 500_001)
+    p = 1.0 / ranks**1.1
+    keys = rng.choice(500_000, size=(size, 20), p=p / p.sum()).astype(np.uint32)
+    anchors = keys * 4 + rng.integers(0, 4, (size, 20)).astype(np.uint32)
+    embeddings = [r.fingerprint.embedding for r in real]
+    store: dict[str, Any] = {}
+    for n in range(size):
+        fp = Fingerprint(
+            language=("en", "de", "fr", "ar", "es")[n % 5],
+            shingles=int(rng.integers(50, 800)),
+            headline_hash=int(rng.integers(1, 2**32)),
+            sentences=tuple(int(h) for h in rng.integers(1, 2**32, 6)),
+            minhash=rng.integers(0, 65536, 64, dtype=np.uint16).tobytes(),
+            embedding=embeddings[n % len(embeddings)],
+            anchors=tuple(int(a) for a in anchors[n]),
+        )
+        seen_at = NOW - 6 * 86400 + n * (5 * 86400 / size)
+        seen = Seen(
+            f"{n:016x}", f"syn-{n}", seen_at, f"0:{n}", DedupeStatus.UNIQUE, None, 0.0,
+            f"i:bench:syn-{n}", fp.to_text(),
+        )  # fmt: skip
+        store[DedupeKeys.build(f"{n:032x}", None, None).hash_key] = seen.to_record()
+    return store
+
+
+def memory_per_item(pipe: Pipeline, real: list[Prepared], size: int) -> tuple[float, float]:
+    """Python memory of store + index per item, traced on a smaller store (tracing is slow)."""
+    tracemalloc.start()
+    run = fresh(pipe, synthetic_store(real, size, np.random.default_rng(SEED + 1)), size)
+    run.restore()
+    memory = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return memory / size, run.deduper.index.posting_bytes() / size
+
+
+def speed(
+    pipe: Pipeline, real: list[Prepared], window: int, queries: int, report: dict[str, Any]
+) -> None:
+    rng = np.random.default_rng(SEED)
+    store = synthetic_store(real, window, rng)
+    run = fresh(pipe, store, window)
+    tick, cpu = time.perf_counter(), time.process_time()
+    indexed = run.restore()
+    restore_wall, restore_cpu = time.perf_counter() - tick, time.process_time() - cpu
+    serialised = statistics.fmean(len(orjson.dumps([k, v])) for k, v in list(store.items())[:5000])
+    picks = [real[int(i)] for i in rng.permutation(len(real))[:queries]]
+    statuses: dict[str, int] = {}
+    tick, cpu = time.perf_counter(), time.process_time()
+    for n, item in enumerate(picks):
+        status = run.decide(item, received_at=NOW + n * 0.01, origin=f"q:{n}").dedupe.status
+        statuses[status.value] = statuses.get(status.value, 0) + 1
+    wall, cpu = time.perf_counter() - tick, time.process_time() - cpu
+    memory, postings = memory_per_item(pipe, real, 20_000)
+    report["speed"] = {
+        "window": indexed,
+        "decisions": len(picks),
+        "statuses": statuses,
+        "decide_items_per_cpu_s": len(picks) / cpu,
+        "decide_items_per_s_wall": len(picks) / wall,
+        "restore_cpu_s": restore_cpu,
+        "restore_wall_s": restore_wall,
+        "bytes_per_item_serialised": serialised,
+        "memory_bytes_per_item": memory,
+        "index_posting_bytes_per_item": postings,
+        "store_items_after": len(store),
+        "load_average": os.getloadavg()[0],
+    }
+    print(f"\n== speed: {indexed:,} remembered items, {len(picks):,} decisions {statuses}")
+    print(
+        f"decide {len(picks) / cpu:,.0f} items per CPU-second ({len(picks) / wall:,.0f}/s wall, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    print(f"restore {restore_cpu:.1f} CPU-s ({restore_wall:.1f} s wall); store: {len(store):,}")
+    print(
+        f"bytes per item: {serialised:.0f} serialised (JSON key + record); {memory:.0f} in Python "
+        f"memory (store + index, traced on 20,000 items), of which postings {postings:.0f}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--window", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "dedupe.json")
+    args = parser.parse_args()
+    pipe = Pipeline.from_settings(Settings(), {})
+    report: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    story_quality(pipe, report)
+    real = near_duplicates(pipe, report)
+    speed(pipe, real, args.window, args.queries, report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
