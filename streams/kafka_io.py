@@ -88,18 +88,22 @@ async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
         yield started
 
 
+Record = tuple[bytes | None, bytes, list[tuple[str, bytes]] | None]  # key, value, headers
+
+
 async def produce_values(
     settings: Settings,
     topic: str,
-    values: Iterable[tuple[bytes | None, bytes]],
+    records: Iterable[Record],
     progress: Any = None,
 ) -> int:
-    """Send ``(key, value)`` pairs in batches and wait for every ack; returns the count sent."""
+    """Send ``(key, value, headers)`` records in batches and wait for every ack; returns the
+    count sent. ``progress`` (a tqdm bar, say) is updated as batches are acknowledged."""
     sent = 0
     async with producer(settings) as client:
         pending: list[asyncio.Future[Any]] = []
-        for key, value in values:
-            pending.append(await client.send(topic, value=value, key=key))
+        for key, value, headers in records:
+            pending.append(await client.send(topic, value=value, key=key, headers=headers))
             if len(pending) >= 500:
                 sent += await _settle(pending, progress)
         sent += await _settle(pending, progress)

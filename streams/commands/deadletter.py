@@ -26,11 +26,10 @@ from typing import Any
 
 import orjson
 
-from streams.errors import DeadLetterReason, TransientError
+from streams.errors import DeadLetterReason
 from streams.settings import Settings
 
 SAMPLES = 3
-SEND_BATCH = 500
 # Consecutive empty fetches after which a partition that claims more records is given up on
 # (transaction markers at the end of a log have offsets but no records).
 IDLE_FETCHES = 5
@@ -329,7 +328,7 @@ def replay_headers(topic: str, letter: DeadLetter) -> list[tuple[str, bytes]]:
 async def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from streams.kafka_io import producer
+    from streams.kafka_io import produce_values
 
     source = settings.topics.deadletter
     target = args.topic or settings.topics.raw
@@ -360,30 +359,10 @@ async def run_replay(settings: Settings, args: argparse.Namespace) -> int:
         print(f"dry run: would replay {len(chosen)} dead letter(s) to {target} ({by_reason})")
         return 0
     show = not args.no_progress and sys.stderr.isatty()
-    sent = 0
     with tqdm(
         total=len(chosen), unit="msg", desc=f"replay to {target}", file=sys.stderr, disable=not show
     ) as bar:
-        async with producer(settings) as client:
-            pending: list[asyncio.Future[Any]] = []
-            for d in chosen:
-                headers = replay_headers(source, d)
-                pending.append(await client.send(target, d.value, key=d.key, headers=headers))
-                if len(pending) >= SEND_BATCH:
-                    sent += await _settle(pending, bar)
-            sent += await _settle(pending, bar)
+        records = ((d.key, d.value, replay_headers(source, d)) for d in chosen)
+        sent = await produce_values(settings, target, records, progress=bar)
     print(f"replayed {sent} dead letter(s) to {target} ({by_reason})")
     return 0
-
-
-async def _settle(pending: list[asyncio.Future[Any]], bar: Any) -> int:
-    from aiokafka.errors import KafkaError
-
-    try:
-        await asyncio.gather(*pending)
-    except KafkaError as exc:
-        raise TransientError(f"the broker did not accept a replayed message: {exc}") from None
-    count = len(pending)
-    bar.update(count)
-    pending.clear()
-    return count

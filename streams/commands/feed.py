@@ -13,15 +13,15 @@ import orjson
 
 from streams.codec import decode_event
 from streams.commands.enrich import iter_inputs
-from streams.kafka_io import consumer, ensure_topics, produce_values
+from streams.kafka_io import Record, consumer, ensure_topics, produce_values
 from streams.settings import Settings
 
 TOP_ENTITIES = 5
 
 
-def _keyed(paths: list[str]) -> Iterator[tuple[bytes | None, bytes]]:
+def _keyed(paths: list[str]) -> Iterator[Record]:
     for _name, _line, value, _size in iter_inputs(paths):
-        yield _item_key(value), value
+        yield _item_key(value), value, None
 
 
 def _item_key(value: bytes) -> bytes | None:
