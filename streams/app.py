@@ -126,6 +126,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         # restart or a rebalance the table holds different partitions, so rebuild it.
         count = pipeline.restore()
         log.info("dedupe_index_rebuilt", items=count)
+
     processor = ItemProcessor(
         pipeline,
         FaustPublisher(enriched, deadletter),
