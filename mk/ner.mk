@@ -1,0 +1,32 @@
+# The project's own NER models (streams/ner; docs/ner.md has the method, figures and how to add a
+# language). Models are committed, so tests and the worker never need training.
+#
+#   make train-ner              train every shipped language (en, ar) from ../shared/train
+#   make train-ner LANG=xx      one language, from ../shared/train/ner_xx_train.conll (+ _dev)
+#   make bench-ner              P/R/F1 per type, tokens/s, RSS -> .bench/ner.json
+#
+# LANG is also the locale variable every shell exports, so only a LANG given on the make command
+# line picks a language.
+
+NER_LANGS := en ar
+NER_TRAIN_LANGS := $(if $(filter command line,$(origin LANG)),$(LANG),$(NER_LANGS))
+# Training-only packages (the worker needs neither): CRFsuite, and the word clusters and
+# probabilities that ship with spaCy's lookup tables.
+NER_TRAIN_PACKAGES := python-crfsuite==0.9.12 spacy-lookups-data==1.0.5
+NER_BENCH_ARGS ?=
+
+BENCH_TARGETS += bench-ner
+
+.PHONY: train-ner bench-ner ner-train-deps
+
+ner-train-deps: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt $(NER_TRAIN_PACKAGES)
+
+# nice: CRF training is single-threaded but long; it should not starve a shared machine.
+train-ner: ner-train-deps  ## train the NER models (LANG=xx for one language)
+	@for lang in $(NER_TRAIN_LANGS); do \
+		nice -n 5 $(BIN)/python -m streams.ner.train --lang $$lang || exit 1; \
+	done
+
+bench-ner: $(STAMP) $(KB)  ## NER models: P/R/F1 per type, tokens/s, RSS (.bench/ner.json)
+	$(BIN)/python -m bench.ner $(NER_BENCH_ARGS)

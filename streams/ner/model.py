@@ -1,0 +1,326 @@
+"""The project's statistical NER models: load one per language, tag text, propose typed spans.
+
+A model is a linear-chain CRF trained by ``streams.ner.train`` and shipped in
+``streams/ner/models/<lang>.wsner``. Tagging does not use the training library: the weights are
+plain arrays, a word's summed weights for every window offset are computed once and cached (see
+``streams.ner.features``), and Viterbi runs over all sentences of a text together.
+
+Loading never raises: a missing or damaged model logs a warning, is recorded in
+``load_status()``, and the language simply gets no proposals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from streams.ner import store
+from streams.ner.conll import tag_spans
+from streams.ner.decode import to_iob, viterbi_batch
+from streams.ner.document import harmonize
+from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer
+from streams.ner.table import ClusterTable, HashedTable, PhraseTable, WordLists
+from streams.ner.text import arabic_splits, sentences, tokenize
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+SUFFIX = ".wsner"
+# Distinct words whose summed weights are kept; past this the cache starts over. At 5 offsets x
+# 17 labels x 4 bytes a row, 32k rows is about 11 MB, and a day of news repeats most words.
+CACHE_ROWS = 32768
+PROPOSED_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
+# The word lists that hold place names as written (from the KB's sources).
+PLACE_LISTS = frozenset({"country", "city", "region"})
+# Scripts without capitals: the document pass only retypes there, it never adds a mention.
+UNCASED = frozenset({"ar", "fa", "ur", "he"})
+
+Span = tuple[int, int, str]
+
+_status: dict[str, str] = {}
+_status_lock = threading.Lock()
+
+
+def load_status() -> dict[str, str]:
+    """Language -> "loaded", "missing" or "corrupt", for every model a load was tried for."""
+    with _status_lock:
+        return dict(_status)
+
+
+def _set_status(language: str, state: str) -> None:
+    with _status_lock:
+        _status[language] = state
+
+
+def _log() -> Any:
+    # Looked up per call, not at import: structlog's test capture swaps the configuration.
+    from streams.logs import get_logger
+
+    return get_logger("streams.ner")
+
+
+def model_path(language: str) -> Path:
+    return MODELS_DIR / f"{language}{SUFFIX}"
+
+
+class NerModel:
+    """One language's tagger. Thread-compatible for reads; the word cache is per instance."""
+
+    def __init__(self, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
+        self.meta = meta
+        self.language: str = meta["language"]
+        self.labels: tuple[str, ...] = tuple(meta["labels"])
+        self._feats: Featurizer = featurizer(self.language, _lexicon(meta, arrays))
+        names = store.unpack_strings(arrays["word_features"])
+        self._word_index = {name: i for i, name in enumerate(names)}
+        self._word_weights = np.asarray(arrays["word_weights"], dtype=np.float32)
+        pos_names = store.unpack_strings(arrays["position_features"])
+        self._pos_index = {name: i for i, name in enumerate(pos_names)}
+        self._pos_weights = np.asarray(arrays["position_weights"], dtype=np.float32)
+        self._transitions = np.asarray(arrays["transitions"], dtype=np.float32)
+        n_labels = len(self.labels)
+        shape_ok = (
+            self._word_weights.shape == (len(names), len(OFFSETS), n_labels)
+            and self._pos_weights.shape == (len(pos_names), n_labels)
+            and self._transitions.shape == (n_labels, n_labels)
+        )
+        if not shape_ok:
+            raise store.ModelFormatError("weight arrays do not match the feature and label lists")
+        self._cache: dict[str, tuple[int, str, int]] = {}
+        self._rows = np.zeros((CACHE_ROWS, len(OFFSETS), n_labels), dtype=np.float32)
+        self._pad_row = 0
+        self._rows[self._pad_row] = self._word_sum([(2, PAD)])
+        self._lock = threading.Lock()
+        self.document_pass = True
+        self._lists = self._feats.lexicon.lists
+
+    @classmethod
+    def from_file(cls, path: Path) -> NerModel:
+        """Load a model file; raises FileNotFoundError or store.ModelFormatError."""
+        meta, arrays = store.read(path)
+        try:
+            return cls(meta, arrays)
+        except (KeyError, IndexError, TypeError, ValueError, UnicodeDecodeError) as exc:
+            raise store.ModelFormatError(f"{path}: {exc}") from None
+
+    @classmethod
+    def load(cls, language: str, path: Path | None = None) -> NerModel | None:
+        """The model for ``language`` (default: the packaged one), or None with a warning."""
+        where = path or model_path(language)
+        try:
+            model = cls.from_file(where)
+        except FileNotFoundError:
+            _set_status(language, "missing")
+            _log().warning("ner_model_missing", language=language, path=str(where))
+            return None
+        except Exception as exc:  # whatever is wrong with the file: no model, not a crash
+            # A bad model file must cost its language the proposals, never the worker.
+            _set_status(language, "corrupt")
+            _log().warning("ner_model_corrupt", language=language, path=str(where), error=str(exc))
+            return None
+        if model.language != language:
+            _set_status(language, "corrupt")
+            _log().warning(
+                "ner_model_corrupt",
+                language=language,
+                path=str(where),
+                error=f"file holds a {model.language!r} model",
+            )
+            return None
+        _set_status(language, "loaded")
+        return model
+
+    # -- tagging ---------------------------------------------------------------------------
+
+    def propose(self, text: str, language: str | None = None) -> tuple[Span, ...]:
+        """Entity spans ``(start, end, TYPE)`` in ``text``, TYPE in PERSON/ORG/LOC/MISC.
+
+        ``language`` is accepted for the SpanProposer protocol; a model tags as its own language
+        whatever it is told (choosing the model is the caller's job, see ``NerProposer``).
+        """
+        del language
+        if not text:
+            return ()
+        offsets = tokenize(text, self._feats.lexicon.abbreviations)
+        bounds = list(sentences(text, offsets))
+        words = [text[s:e] for s, e in offsets]
+        sents = [words[a:b] for a, b in bounds]
+        found = [tag_spans(tags) for tags in self.tag_sentences(sents)]
+        if self.document_pass and len(sents) > 1:
+            found = harmonize(sents, found, cased=self.language not in UNCASED)
+        spans: list[Span] = []
+        for (first, _), sent_spans in zip(bounds, found, strict=True):
+            for start, end, kind in sent_spans:
+                if kind not in PROPOSED_TYPES:
+                    continue
+                begin = offsets[first + start][0] + self._leading_clitic(words[first + start])
+                spans.append((begin, offsets[first + end - 1][1], kind))
+        return tuple(spans)
+
+    def tag_sentences(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
+        """IOB2 tags (project types) for tokenized sentences."""
+        todo = [i for i, s in enumerate(batch) if s]
+        out: list[list[str]] = [[] for _ in batch]
+        if not todo:
+            return out
+        lengths = [len(batch[i]) for i in todo]
+        with self._lock:
+            chunks = _chunks([batch[i] for i in todo], CACHE_ROWS // 2)
+            flat_parts = [self._emissions(chunk) for chunk in chunks]
+        flat = np.concatenate(flat_parts)
+        emissions = np.zeros((len(todo), max(lengths), len(self.labels)), dtype=np.float32)
+        pos = 0
+        for row, n in enumerate(lengths):
+            emissions[row, :n] = flat[pos : pos + n]
+            pos += n
+        paths = viterbi_batch(emissions, lengths, self._transitions)
+        for row, i in enumerate(todo):
+            out[i] = to_iob([self.labels[k] for k in paths[row]])
+        return out
+
+    def _emissions(self, sents: Sequence[Sequence[str]]) -> npt.NDArray[np.float32]:
+        """Emission scores of every token of every sentence, one row per token, in order.
+
+        The sentences are laid end to end with ``reach`` padding words between them, so one
+        shifted slice per window offset serves them all: the word ``k`` places away from a token
+        is either a real neighbour or padding, exactly as in training.
+        """
+        if len(self._cache) + sum(map(len, sents)) >= CACHE_ROWS - 1:
+            # Rows handed out below must stay valid until they are read at the end.
+            self._cache.clear()
+        reach = max(abs(k) for k in OFFSETS)
+        seq: list[int] = [self._pad_row] * reach
+        token_at: list[int] = []  # index into seq of each real token
+        words: list[list[str]] = []
+        codes: list[list[int]] = []
+        for tokens in sents:
+            sent_words, sent_codes = [], []
+            for tok in tokens:
+                row, word, code = self._entry(tok)
+                token_at.append(len(seq))
+                seq.append(row)
+                sent_words.append(word)
+                sent_codes.append(code)
+            seq.extend([self._pad_row] * reach)
+            words.append(sent_words)
+            codes.append(sent_codes)
+        rows = self._rows[seq]  # (len(seq), offsets, labels)
+        n = len(seq)
+        em_all = np.zeros((n - 2 * reach, len(self.labels)), dtype=np.float32)
+        for k_idx, k in enumerate(OFFSETS):
+            # The label at i reads the word at i + k through offset k's weights.
+            em_all += rows[reach + k : n - reach + k, k_idx]
+        em: npt.NDArray[np.float32] = em_all[np.asarray(token_at) - reach]
+        hit_rows: list[int] = []
+        hit_ids: list[int] = []
+        base = 0
+        for sent_words, sent_codes in zip(words, codes, strict=True):
+            for i, names in enumerate(self._feats.positions(sent_words, sent_codes)):
+                for name in names:
+                    fid = self._pos_index.get(name)
+                    if fid is not None:
+                        hit_rows.append(base + i)
+                        hit_ids.append(fid)
+            base += len(sent_words)
+        if hit_ids:
+            np.add.at(em, hit_rows, self._pos_weights[hit_ids])
+        return em
+
+    def _entry(self, token: str) -> tuple[int, str, int]:
+        """A token's cached row of summed word weights, its normal form, and its phrase-start
+        code (which multi-word list names may start here)."""
+        entry = self._cache.get(token)
+        if entry is None:
+            row = len(self._cache) + 1  # row 0 is the padding word's
+            word = self._feats.normalize(token)
+            self._rows[row] = self._word_sum(self._feats.word(word))
+            entry = (row, word, self._feats.start_code(word))
+            self._cache[token] = entry
+        return entry
+
+    def _word_sum(self, feats: Sequence[tuple[int, str]]) -> npt.NDArray[np.float32]:
+        ids = [self._word_index[f] for _, f in feats if f in self._word_index]
+        if not ids:
+            return np.zeros(self._word_weights.shape[1:], dtype=np.float32)
+        summed: npt.NDArray[np.float32] = self._word_weights[ids].sum(axis=0)
+        return summed
+
+    def _leading_clitic(self, token: str) -> int:
+        """How many characters of an entity's first token are a proclitic to leave out.
+
+        Only for Arabic, and only where the model's own word lists know the rest of the token
+        as a name and the place lists (names as written, unlike the "seen in training" lists,
+        which hold corpus tokens with their proclitics) do not know the whole token: وواشنطن ->
+        واشنطن, but وليد and كندا stay whole.
+        """
+        if self.language != "ar":
+            return 0
+        word = self._feats.normalize(token)
+        if PLACE_LISTS.intersection(self._lists.kinds(word)):
+            return 0  # كندا is Canada, not ك + ندا
+        for pre, stem in arabic_splits(word, min_stem=3)[1:]:
+            # "لل" + stem is ل + ال with the alef dropped: no cut gives the name, keep the token.
+            if len(pre) + len(stem) != len(word):
+                continue
+            # Whole names only: the "+" lists hold words of longer names.
+            if any(not kind.endswith("+") for kind in self._lists.kinds(stem)):
+                return _raw_prefix_len(token, len(pre))
+        return 0
+
+
+def _chunks(sents: list[Sequence[str]], max_tokens: int) -> list[list[Sequence[str]]]:
+    """Runs of sentences of at most ``max_tokens`` tokens (a longer sentence is cut)."""
+    out: list[list[Sequence[str]]] = [[]]
+    size = 0
+    for sent in sents:
+        if len(sent) > max_tokens:
+            raise ValueError(f"a sentence of {len(sent)} tokens is longer than {max_tokens}")
+        if size + len(sent) > max_tokens and out[-1]:
+            out.append([])
+            size = 0
+        out[-1].append(sent)
+        size += len(sent)
+    return out
+
+
+def _raw_prefix_len(token: str, letters: int) -> int:
+    """Characters of ``token`` spanned by its first ``letters`` letters (marks ride along)."""
+    seen = 0
+    for i, ch in enumerate(token):
+        if seen == letters and not _is_mark(ch):
+            return i
+        if not _is_mark(ch):
+            seen += 1
+    return len(token)
+
+
+def _is_mark(ch: str) -> bool:
+    return "\u064b" <= ch <= "\u065f" or ch in "\u0670\u0640" or "\u200b" <= ch <= "\u200f"
+
+
+def _lexicon(meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Lexicon:
+    def table(keys: str, values: str) -> HashedTable:
+        return HashedTable(
+            np.asarray(arrays[keys], dtype=np.uint64), np.asarray(arrays[values], dtype=np.int64)
+        )
+
+    lists = WordLists(
+        tuple(store.unpack_strings(arrays["list_names"])), table("list_keys", "list_masks")
+    )
+    phrases = PhraseTable(
+        tuple(store.unpack_strings(arrays["phrase_names"])),
+        table("phrase_start_keys", "phrase_start_codes"),
+        store.unpack_strings(arrays["phrases"]),
+    )
+    clusters = None
+    if "cluster_keys" in arrays:
+        clusters = ClusterTable(table("cluster_keys", "cluster_values"))
+    return Lexicon(
+        lists=lists,
+        phrases=phrases,
+        abbreviations=frozenset(meta.get("abbreviations", [])),
+        clusters=clusters,
+    )

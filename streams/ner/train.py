@@ -1,0 +1,335 @@
+"""Train one language's NER model: ``python -m streams.ner.train --lang en`` (``make train-ner``).
+
+Reads ``<data>/ner_<lang>_train.conll`` (and ``ner_<lang>_dev.conll`` when present: the final
+model learns from both), builds the word lists, trains a linear-chain CRF with CRFsuite
+(L-BFGS, L1 + L2), exports the weights to ``streams/ner/models/<lang>.wsner``, checks that the
+exported tagger agrees with CRFsuite's own, and scores it on ``<eval>/ner_<lang>.conll`` when that
+file exists. Nothing is random: L-BFGS is deterministic and the folds are contiguous blocks, so
+the same data and packages give the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.ner import store
+from streams.ner.conll import Sentence, read_conll, score_spans, tag_spans
+from streams.ner.decode import to_bilou, to_iob
+from streams.ner.features import OFFSETS, Featurizer, Lexicon, attributes, featurizer
+from streams.ner.lexicon import (
+    place_names,
+    seen_entities,
+    spacy_word_table,
+    split_lists,
+    wordfreq_table,
+)
+from streams.ner.model import MODELS_DIR, SUFFIX, NerModel
+from streams.ner.table import ClusterTable, PhraseTable, WordLists
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = ROOT.parent / "shared" / "train"
+DEFAULT_EVAL = ROOT.parent / "shared" / "eval"
+SEED = 0  # recorded in the model; nothing in training draws random numbers
+# Share of tokens on which the exported tagger must match CRFsuite's own (float32 sums can split
+# a near-tie the other way; anything more is a bug in the export).
+MIN_AGREEMENT = 0.999
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """Per-language training choices, each picked on held-out data (see docs/ner.md)."""
+
+    encoding: str = "bilou"  # or "iob"
+    algorithm: str = "lbfgs"  # CRFsuite's: "lbfgs" (L1 + L2) or "l2sgd" (L2 only)
+    c1: float = 0.1  # L1 (lbfgs only): keeps the model small, most features end at zero
+    c2: float = 0.01
+    iterations: int = 150
+    folds: int = 5  # for the "seen in training" word lists, computed out of fold
+
+
+RECIPES = {
+    "en": Recipe(algorithm="l2sgd", c2=1.0, iterations=50),
+    "ar": Recipe(encoding="iob", c1=0.05, c2=0.05),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m streams.ner.train", description=__doc__)
+    ap.add_argument("--lang", required=True, help="language code, e.g. en, ar")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of ner_<lang>_*.conll")
+    ap.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="folder of ner_<lang>.conll")
+    ap.add_argument("--out", type=Path, default=None, help="model file (default: the package's)")
+    ap.add_argument(
+        "--no-dev", action="store_true", help="leave ner_<lang>_dev.conll out (to measure on it)"
+    )
+    args = ap.parse_args(argv)
+    out = args.out or MODELS_DIR / f"{args.lang}{SUFFIX}"
+    train(args.lang, args.data, out, args.eval, use_dev=not args.no_dev)
+    return 0
+
+
+def _say(msg: str) -> None:
+    print(f"[train-ner] {msg}", file=sys.stderr, flush=True)
+
+
+def train(
+    language: str, data: Path, out: Path, eval_dir: Path | None = None, *, use_dev: bool = True
+) -> dict[str, Any]:
+    """Train, export to ``out``, check the export, score on the eval file; returns a report."""
+    recipe = RECIPES.get(language, Recipe())
+    started = time.monotonic()
+    files = [data / f"ner_{language}_train.conll"]
+    if use_dev:
+        files.append(data / f"ner_{language}_dev.conll")
+    files = [f for f in files if f.exists()]
+    if not files:
+        raise SystemExit(f"no training data: {data}/ner_{language}_train.conll is missing")
+    sents = [s for f in files for s in read_conll(f)]
+    _say(f"{language}: {len(sents)} sentences from {', '.join(f.name for f in files)}")
+    base, table_source = _base_lexicon(language, sents)
+    key = _key_fn(featurizer(language, Lexicon()))
+    final = _with_seen(base, sents, key)
+
+    import pycrfsuite  # type: ignore[import-untyped]  # training only; no stubs exist
+
+    trainer = pycrfsuite.Trainer(algorithm=recipe.algorithm, verbose=False)
+    _append_folds(trainer, language=language, recipe=recipe, sents=sents, base=base, key=key)
+    params: dict[str, Any] = {
+        "c2": recipe.c2,
+        "max_iterations": recipe.iterations,
+        "feature.possible_transitions": True,
+    }
+    if recipe.algorithm == "lbfgs":
+        params["c1"] = recipe.c1
+    trainer.set_params(params)
+    _say(f"{language}: features ready after {time.monotonic() - started:.0f}s; training the CRF")
+    with tempfile.TemporaryDirectory() as tmp:
+        crf_path = Path(tmp) / "model.crfsuite"
+        trainer.train(str(crf_path))
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(crf_path))
+        info = tagger.info()
+        labels = sorted(tagger.labels())
+        seconds = time.monotonic() - started
+        meta = _meta(
+            language, recipe=recipe, files=files, labels=labels, seconds=seconds, sents=len(sents)
+        )
+        meta["training"]["word_table"] = table_source
+        meta["abbreviations"] = sorted(final.abbreviations)
+        arrays = _export(info.state_features, info.transitions, labels, final)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        store.write(out, meta, arrays)
+        model = NerModel.from_file(out)
+        sample = sents[:: max(1, len(sents) // 500)]
+        agree = _agreement(tagger, model, featurizer(language, final), sample)
+    _say(f"{language}: trained in {seconds:.0f}s; exported tagger agrees on {agree:.2%}")
+    if agree < MIN_AGREEMENT:
+        raise SystemExit("the exported tagger disagrees with CRFsuite: export is broken")
+    report: dict[str, Any] = {"train_seconds": round(seconds), "agreement": agree}
+    eval_file = eval_dir / f"ner_{language}.conll" if eval_dir else None
+    if eval_file is not None and eval_file.exists():
+        report["eval"] = evaluate(model, eval_file)
+        meta["eval"] = {"file": f"shared/eval/{eval_file.name}", **report["eval"]}
+        store.write(out, meta, arrays)
+        _say(f"{language}: eval {eval_file.name}: {report['eval']['micro']}")
+    _say(f"{language}: wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return report
+
+
+def _append_folds(
+    trainer: Any,
+    *,
+    language: str,
+    recipe: Recipe,
+    sents: Sequence[Sentence],
+    base: _Base,
+    key: Callable[[str], str],
+) -> None:
+    """Each block of sentences gets its "seen in training" lists from the other blocks, so the
+    CRF learns how far to trust them for names it has not seen, as in real text."""
+    encode: Callable[[Sequence[str]], list[str]] = to_bilou if recipe.encoding == "bilou" else list
+    n = len(sents)
+    for fold in range(recipe.folds):
+        inside = [s for i, s in enumerate(sents) if i * recipe.folds // n == fold]
+        others = [s for i, s in enumerate(sents) if i * recipe.folds // n != fold]
+        feats = featurizer(language, _with_seen(base, others, key))
+        for s in inside:
+            trainer.append(attributes(feats, s.tokens), encode(s.tags))
+
+
+def evaluate(model: NerModel, path: Path) -> dict[str, dict[str, float | int]]:
+    """Exact-span scores of sentence-by-sentence tagging on a CoNLL file (MISC ignored)."""
+    sents = read_conll(path)
+    pred = model.tag_sentences([s.tokens for s in sents])
+    scores = score_spans([tag_spans(s.tags) for s in sents], [tag_spans(p) for p in pred])
+    return {k: v.as_dict() for k, v in scores.items()}
+
+
+def _key_fn(feats: Featurizer) -> Callable[[str], str]:
+    return lambda token: feats.key(feats.normalize(token))
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """What every fold's lexicon shares; the "seen in training" lists are added per fold."""
+
+    words: dict[str, set[str]]
+    phrases: dict[str, set[tuple[str, ...]]]
+    abbreviations: frozenset[str]
+    clusters: ClusterTable | None
+
+
+def _base_lexicon(language: str, sents: Sequence[Sentence]) -> tuple[_Base, str]:
+    try:
+        places = place_names(language)
+        whole, parts = split_lists(places)
+        phrases = _phrases(places)
+    except ImportError as exc:  # the KB's sources are optional for a new language
+        _say(f"{language}: no place names ({exc})")
+        whole, parts, phrases = {}, {}, {}
+    clusters, source = _word_table(language, featurizer(language, Lexicon()).normalize)
+    _say(f"{language}: word table: {source}")
+    abbreviations = frozenset(
+        t for s in sents for t in s.tokens if len(t) > 1 and t.endswith(".") and t[0].isalpha()
+    )
+    return _Base(whole | parts, phrases, abbreviations, clusters), source
+
+
+def _word_table(language: str, normalize: Callable[[str], str]) -> tuple[ClusterTable | None, str]:
+    """Word clusters and probabilities from spaCy's lookup tables where they exist for the
+    language (English), else word probabilities from wordfreq (Arabic), else nothing."""
+    try:
+        return ClusterTable.build(spacy_word_table(language)), "spacy-lookups-data clusters"
+    except (ImportError, FileNotFoundError):
+        pass
+    try:
+        return ClusterTable.build(wordfreq_table(language, normalize)), "wordfreq probabilities"
+    except (ImportError, LookupError):
+        return None, "none for this language"
+
+
+def _phrases(lists: dict[str, set[str]]) -> dict[str, set[tuple[str, ...]]]:
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for kind, names in lists.items():
+        for name in names:
+            words = tuple(w for w in name.replace("-", " ").split() if w)
+            if len(words) > 1:
+                out.setdefault(kind, set()).add(words)
+    return out
+
+
+def _with_seen(base: _Base, sents: Sequence[Sentence], key: Callable[[str], str]) -> Lexicon:
+    words, phrases = seen_entities([(s.tokens, s.tags) for s in sents], key)
+    return Lexicon(
+        lists=WordLists.build(base.words | words),
+        phrases=PhraseTable.build(base.phrases | phrases),
+        abbreviations=base.abbreviations,
+        clusters=base.clusters,
+    )
+
+
+def _export(
+    state: dict[tuple[str, str], float],
+    transitions: dict[tuple[str, str], float],
+    labels: list[str],
+    lexicon: Lexicon,
+) -> dict[str, Any]:
+    label_index = {label: i for i, label in enumerate(labels)}
+    offset_index = {str(k): i for i, k in enumerate(OFFSETS)}
+    word_feats = sorted({a.split("|", 1)[1] for a, _ in state if not a.startswith("@")})
+    pos_feats = sorted({a for a, _ in state if a.startswith("@")})
+    wi = {f: i for i, f in enumerate(word_feats)}
+    pi = {f: i for i, f in enumerate(pos_feats)}
+    word_w = np.zeros((len(word_feats), len(OFFSETS), len(labels)), dtype=np.float32)
+    pos_w = np.zeros((len(pos_feats), len(labels)), dtype=np.float32)
+    for (attr, label), weight in state.items():
+        if attr.startswith("@"):
+            pos_w[pi[attr], label_index[label]] = weight
+        else:
+            k, feat = attr.split("|", 1)
+            word_w[wi[feat], offset_index[k], label_index[label]] = weight
+    trans = np.zeros((len(labels), len(labels)), dtype=np.float32)
+    for (a, b), weight in transitions.items():
+        trans[label_index[a], label_index[b]] = weight
+    arrays: dict[str, Any] = {
+        "word_features": store.pack_strings(word_feats),
+        "word_weights": word_w,
+        "position_features": store.pack_strings(pos_feats),
+        "position_weights": pos_w,
+        "transitions": trans,
+        "list_names": store.pack_strings(list(lexicon.lists.names)),
+        "list_keys": lexicon.lists.table.keys,
+        "list_masks": lexicon.lists.table.values,
+        "phrase_names": store.pack_strings(list(lexicon.phrases.names)),
+        "phrase_start_keys": lexicon.phrases.starts.keys,
+        "phrase_start_codes": lexicon.phrases.starts.values,
+        "phrases": store.pack_strings(sorted(lexicon.phrases.keys)),
+    }
+    if isinstance(lexicon.clusters, ClusterTable):
+        arrays["cluster_keys"] = lexicon.clusters.table.keys
+        arrays["cluster_values"] = lexicon.clusters.table.values
+    return arrays
+
+
+def _meta(
+    language: str,
+    *,
+    recipe: Recipe,
+    files: list[Path],
+    labels: list[str],
+    seconds: float,
+    sents: int,
+) -> dict[str, Any]:
+    return {
+        "language": language,
+        "labels": labels,
+        "encoding": recipe.encoding,
+        "offsets": list(OFFSETS),
+        "training": {
+            "files": [f.name for f in files],
+            "sentences": sents,
+            "method": f"linear-chain CRF, CRFsuite {recipe.algorithm}",
+            "c1": recipe.c1 if recipe.algorithm == "lbfgs" else None,
+            "c2": recipe.c2,
+            "iterations": recipe.iterations,
+            "folds": recipe.folds,
+            "seed": SEED,
+            "seconds": round(seconds),
+            "command": f"make train-ner LANG={language}",
+            "packages": {
+                p: _version(p) for p in ("python-crfsuite", "spacy-lookups-data", "wordfreq")
+            },
+        },
+    }
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def _agreement(tagger: Any, model: NerModel, feats: Featurizer, sents: Sequence[Sentence]) -> float:
+    """Share of tokens on which the exported tagger and CRFsuite give the same label."""
+    ours = model.tag_sentences([s.tokens for s in sents])
+    same = total = 0
+    for s, tags in zip(sents, ours, strict=True):
+        theirs = to_iob(tagger.tag(attributes(feats, s.tokens)))
+        same += sum(a == b for a, b in zip(tags, theirs, strict=True))
+        total += len(tags)
+    return same / total if total else 1.0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
