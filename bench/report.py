@@ -1,0 +1,322 @@
+"""Per-run measurements -> the summary (medians, ranges, ratios, goals) and a readable table.
+
+Every figure in the summary is the median over runs; ``ranges["<dotted key>"]`` holds its
+``min``, ``max`` and per-run values. Ratios are formed within each run (both sides measured
+minutes apart on the same broker) and only then summarised, which is what cancels the noise of a
+shared machine; a ratio of medians would not.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+BASELINES = ("aiokafka_passthrough", "faust_passthrough")
+PROFILES = ("full", "fast")
+# Known stages in pipeline order; any other stage a newer core reports is appended after them.
+STAGES = ("decode", "normalize", "dedupe", "langid", "entities", "encode", "publish")
+GOALS = (
+    # (key, label, target, higher is better)
+    ("e2e.full.items_per_s", "full items/s per worker process", 300.0, True),
+    ("e2e.fast.items_per_s", "fast items/s per worker process", 3000.0, True),
+    ("ratio.fast_to_faust_passthrough", "fast / faust passthrough", 0.5, True),
+    ("e2e.fast.latency_ms.p99", "fast p99 ms at 50% load", 50.0, False),
+    ("e2e.full.latency_ms.p99", "full p99 ms at 50% load", 200.0, False),
+    ("rss_mb.worker_max", "worker peak RSS MB", 600.0, False),
+)
+
+
+def _median(values: list[float]) -> float | None:
+    clean = [v for v in values if v is not None and not math.isnan(v)]
+    return statistics.median(clean) if clean else None
+
+
+class Summary:
+    """Collects per-run values under dotted keys; renders medians into a nested dict."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[float]] = {}
+
+    def add(self, key: str, value: float | None) -> None:
+        if value is not None:
+            self.values.setdefault(key, []).append(float(value))
+
+    def median(self, key: str) -> float | None:
+        return _median(self.values.get(key, []))
+
+    def nested(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tree: dict[str, Any] = {}
+        ranges: dict[str, Any] = {}
+        for key, values in sorted(self.values.items()):
+            med = _median(values)
+            node = tree
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = med
+            clean = [v for v in values if not math.isnan(v)]
+            if clean:
+                ranges[key] = {"min": min(clean), "max": max(clean), "runs": values}
+        return tree, ranges
+
+
+def summarise(
+    measurements: list[dict[str, Any]], core: list[dict[str, Any]], runs: int
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Returns (medians tree, ranges, goals)."""
+    s = Summary()
+    by_run: dict[int, dict[str, dict[str, Any]]] = {}
+    for m in measurements:
+        by_run.setdefault(m["run"], {})[m["system"]] = m
+    core_by_run: dict[int, dict[str, dict[str, Any]]] = {}
+    for c in core:
+        core_by_run.setdefault(c["run"], {})[c["profile"]] = c
+    for run in range(runs):
+        systems = by_run.get(run, {})
+        for name, m in systems.items():
+            _add_measurement(s, name, m)
+        for profile, c in core_by_run.get(run, {}).items():
+            s.add(f"core.{profile}.items_per_s", c["items_per_s"])
+            s.add(f"core.{profile}.cpu_ms_per_item", c["cpu_ms_per_item"])
+            s.add(f"core.{profile}.cpu_items_per_s", c["cpu_items_per_s"])
+            for stage, ms in c["stages_ms_per_item"].items():
+                s.add(f"core.{profile}.stages_ms.{stage}", ms)
+            for stage, ms in c.get("stages_cpu_ms_per_item", {}).items():
+                s.add(f"core.{profile}.stages_cpu_ms.{stage}", ms)
+        _ratios(s, systems, core_by_run.get(run, {}))
+    # The brief's top-level aliases: e2e.* and core.* are the full profile.
+    for key in list(s.values):
+        if key.startswith("e2e.full."):
+            s.values["e2e." + key[len("e2e.full.") :]] = s.values[key]
+        if key.startswith("core.full.items_per_s"):
+            s.values["core.items_per_s"] = s.values[key]
+    rss = [v for k in ("rss_mb.worker", "rss_mb.worker_fast") for v in s.values.get(k, [])]
+    if rss:
+        s.values["rss_mb.worker_max"] = [max(rss)]
+    tree, ranges = s.nested()
+    return tree, ranges, _goals(s)
+
+
+def _add_measurement(s: Summary, name: str, m: dict[str, Any]) -> None:
+    base = f"e2e.{name}" if name in PROFILES else f"baseline.{name}"
+    s.add(f"{base}.items_per_s", m["drain"]["items_per_s"])
+    s.add(f"{base}.cpu_ms_per_item", m["drain"]["cpu_ms_per_item"])
+    s.add(f"{base}.cpu_items_per_s", m["drain"].get("cpu_items_per_s"))
+    for q in ("p50", "p99"):
+        s.add(f"{base}.latency_fixed_ms.{q}", (m.get("latency_fixed") or {}).get(f"{q}_ms"))
+    s.add(f"{base}.cpu_utilisation", m["drain"]["cpu_utilisation"])
+    for q in ("p50", "p95", "p99"):
+        s.add(f"{base}.latency_ms.{q}", m["latency"].get(f"{q}_ms"))
+    s.add(f"{base}.latency_offered_per_s", m["latency"].get("offered_per_s"))
+    s.add(f"{base}.latency_kept_up", 1.0 if m["latency"].get("kept_up") else 0.0)
+    if m.get("latency_fixed"):
+        s.add(f"{base}.latency_fixed_kept_up", 1.0 if m["latency_fixed"].get("kept_up") else 0.0)
+    key = {"full": "worker", "fast": "worker_fast"}.get(name, name)
+    s.add(f"rss_mb.{key}", m["rss_mb"]["peak"])
+    for window in ("drain", "latency"):
+        lag = m["loop_lag"].get(window, {})
+        for field in ("p50_ms", "p99_ms", "max_ms", "blocked_share", "stalls_over_100ms"):
+            s.add(f"event_loop.{name}.{window}.{field}", lag.get(field))
+    for stage, ms in m.get("stages_ms_per_item", {}).items():
+        s.add(f"stages.{name}.{stage}_ms", ms)
+    if name in PROFILES:
+        s.add(f"e2e.{name}.counts_ok", 1.0 if m["counts"]["ok"] else 0.0)
+
+
+def _ratios(s: Summary, systems: dict[str, Any], core: dict[str, Any]) -> None:
+    def rate(name: str) -> float | None:
+        m = systems.get(name)
+        return m["drain"]["items_per_s"] if m else None
+
+    def ratio(key: str, top: float | None, bottom: float | None) -> None:
+        if top is not None and bottom:
+            s.add(f"ratio.{key}", top / bottom)
+
+    ratio("fast_to_faust_passthrough", rate("fast"), rate("faust_passthrough"))
+    ratio("full_to_faust_passthrough", rate("full"), rate("faust_passthrough"))
+    ratio("faust_to_aiokafka_passthrough", rate("faust_passthrough"), rate("aiokafka_passthrough"))
+    ratio("fast_to_full", rate("fast"), rate("full"))
+
+    def per_cpu(name: str) -> float | None:
+        m = systems.get(name)
+        return m["drain"].get("cpu_items_per_s") if m else None
+
+    # The same ratios per CPU-second: what they would be if every process had a whole core.
+    ratio("cpu_fast_to_faust_passthrough", per_cpu("fast"), per_cpu("faust_passthrough"))
+    ratio("cpu_full_to_faust_passthrough", per_cpu("full"), per_cpu("faust_passthrough"))
+    for profile in PROFILES:
+        c = core.get(profile)
+        ratio(f"{profile}_to_core", rate(profile), c["items_per_s"] if c else None)
+        ratio(f"cpu_{profile}_to_core", per_cpu(profile), c["cpu_items_per_s"] if c else None)
+
+
+def _goals(s: Summary) -> list[dict[str, Any]]:
+    goals = []
+    for key, label, target, higher in GOALS:
+        value = s.median(key)
+        if value is None:
+            goals.append({"goal": label, "key": key, "target": target, "measured": None})
+            continue
+        met = value >= target if higher else value <= target
+        # "by": how far off, as the factor still needed (or the headroom when met).
+        factor = target / value if higher else value / target
+        goals.append(
+            {
+                "goal": label,
+                "key": key,
+                "target": target,
+                "measured": value,
+                "met": met,
+                "factor_to_target": factor,
+            }
+        )
+    return goals
+
+
+# --- table -----------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _rng(ranges: dict[str, Any], key: str, digits: int = 0) -> str:
+    r = ranges.get(key)
+    if not r or len(r["runs"]) < 2:
+        return ""
+    return f" [{_fmt(r['min'], digits)}–{_fmt(r['max'], digits)}]"
+
+
+def render(summary: dict[str, Any]) -> str:
+    meta, cfg, git = summary["machine"], summary["config"], summary["git"]
+    lines = [
+        f"wirestream e2e benchmark: {cfg['items']:,} items x {cfg['runs']} run(s), "
+        f"commit {git['commit'][:10]}{' (dirty)' if git['dirty'] else ''}",
+        f"machine: {meta['nproc']} x {meta['cpu_model']}; load avg {meta['loadavg_start']} "
+        f"at start, {meta.get('loadavg_end', '?')} at end; Kafka {meta['kafka']}",
+        "figures: median [min–max] over runs; latency at "
+        f"{int(cfg['load_fraction'] * 100)}% of each system's own measured maximum "
+        "(* = its queue grew during the phase: it did not keep up)",
+    ]
+    for section in (_systems, _ratio_lines, _stage_lines, _loop_lines, _goal_lines):
+        lines += ["", *section(summary)]
+    lines += ["", "counts (every item accounted for: enriched + duplicates + dead letters):"]
+    lines += [f"  {check}" for check in summary["counts"]]
+    return "\n".join(lines)
+
+
+def _systems(t: dict[str, Any]) -> list[str]:
+    ranges = t["ranges"]
+    fixed = t["config"].get("fixed_rate") or 0
+    lines = [
+        f"{'system':<22}{'items/s':>22}{'items/CPU-s':>13}{'p50 ms':>10}{'p95 ms':>10}"
+        f"{'p99 ms':>10}{'@ items/s':>11}{f'p99@{fixed:g}/s':>12}{'peak RSS MB':>13}"
+    ]
+    rows = [
+        ("aiokafka passthrough", "baseline.aiokafka_passthrough", "rss_mb.aiokafka_passthrough"),
+        ("faust passthrough", "baseline.faust_passthrough", "rss_mb.faust_passthrough"),
+        ("wirestream full", "e2e.full", "rss_mb.worker"),
+        ("wirestream fast", "e2e.fast", "rss_mb.worker_fast"),
+    ]
+    for label, base, rss in rows:
+        if _dig(t, f"{base}.items_per_s") is None:
+            continue
+        rate = _fmt(_dig(t, f"{base}.items_per_s")) + _rng(ranges, f"{base}.items_per_s")
+        lat = [_fmt(_dig(t, f"{base}.latency_ms.{q}"), 1) for q in ("p50", "p95", "p99")]
+        if (_dig(t, f"{base}.latency_kept_up") or 0.0) < 1.0:
+            lat[2] += "*"  # a queue grew during the phase in most runs: not a steady state
+        fixed_p99 = _fmt(_dig(t, f"{base}.latency_fixed_ms.p99"), 1)
+        if (_dig(t, f"{base}.latency_fixed_kept_up") or 1.0) < 1.0:
+            fixed_p99 += "*"  # the fixed rate is beyond what this system sustains
+        lines.append(
+            f"{label:<22}{rate:>22}{_fmt(_dig(t, f'{base}.cpu_items_per_s')):>13}"
+            f"{lat[0]:>10}{lat[1]:>10}{lat[2]:>10}"
+            f"{_fmt(_dig(t, f'{base}.latency_offered_per_s')):>11}"
+            f"{fixed_p99:>12}{_fmt(_dig(t, rss)):>13}"
+        )
+    for profile in PROFILES:
+        key = f"core.{profile}.items_per_s"
+        if _dig(t, key) is not None:
+            rate = _fmt(_dig(t, key)) + _rng(ranges, key)
+            cpu = _fmt(_dig(t, f"core.{profile}.cpu_items_per_s"))
+            lines.append(f"{'core ' + profile + ' (no broker)':<22}{rate:>22}{cpu:>13}")
+    return lines
+
+
+def _ratio_lines(t: dict[str, Any]) -> list[str]:
+    lines = ["ratios (within each run, then median [min–max]):"]
+    for key, value in sorted((t.get("ratio") or {}).items()):
+        lines.append(f"  {key:<32}{_fmt(value, 3):>8}{_rng(t['ranges'], 'ratio.' + key, 3)}")
+    return lines
+
+
+def _stage_lines(t: dict[str, Any]) -> list[str]:
+    rows: list[tuple[str, dict[str, float], str]] = []
+    for name in PROFILES:
+        worker = {k.removesuffix("_ms"): v for k, v in (_dig(t, f"stages.{name}") or {}).items()}
+        rows.append((f"worker {name}", worker, f"e2e.{name}"))
+        rows.append((f"core {name}", _dig(t, f"core.{name}.stages_ms") or {}, f"core.{name}"))
+        cpu_rows = _dig(t, f"core.{name}.stages_cpu_ms") or {}
+        rows.append(("  (as CPU)", cpu_rows, f"core.{name}"))
+    seen = {stage for _label, cells, _cpu in rows for stage in cells}
+    stages = [s for s in STAGES if s in seen] + sorted(seen - set(STAGES))
+    lines = [
+        "where the time goes, ms per input item. worker: its stage histograms (wall time, so",
+        "waiting for a core and other tasks run during an await count too); core: offline, no",
+        "broker, wall time, then scaled to CPU by the pass's CPU/wall ratio; CPU column: the",
+        "process's CPU time per item):",
+        f"  {'':<13}" + "".join(f"{s:>12}" for s in (*stages, "stages", "CPU")),
+    ]
+    for label, cells, cpu in rows:
+        if not cells:
+            continue
+        values = [cells.get(s) for s in stages]
+        total = sum(v for v in values if v)
+        lines.append(
+            f"  {label:<13}"
+            + "".join(f"{_fmt(v, 3):>12}" for v in values)
+            + f"{_fmt(total, 3):>12}{_fmt(_dig(t, cpu + '.cpu_ms_per_item'), 3):>12}"
+        )
+    return lines
+
+
+def _loop_lines(t: dict[str, Any]) -> list[str]:
+    lines = ["event loop (a task asking to wake every 10 ms): while draining / at offered load"]
+    for name in ("faust_passthrough", *PROFILES):
+        for window in ("drain", "latency"):
+            lag = _dig(t, f"event_loop.{name}.{window}")
+            if not lag:
+                continue
+            lines.append(
+                f"  {name:<18}{window:<8} lag p50 {_fmt(lag.get('p50_ms'), 1)} ms, "
+                f"p99 {_fmt(lag.get('p99_ms'), 1)} ms, max {_fmt(lag.get('max_ms'), 0)} ms, "
+                f"stalls>100ms {_fmt(lag.get('stalls_over_100ms'))}, "
+                f"loop busy {_fmt((lag.get('blocked_share') or 0) * 100, 0)}%"
+            )
+    return lines
+
+
+def _goal_lines(t: dict[str, Any]) -> list[str]:
+    lines = ["goals:"]
+    for goal in t["goals"]:
+        if goal.get("measured") is None:
+            lines.append(f"  {goal['goal']:<34} target {goal['target']:g}: not measured")
+            continue
+        verdict = "MET" if goal["met"] else f"NOT MET (x{goal['factor_to_target']:.2f} off)"
+        lines.append(
+            f"  {goal['goal']:<34} target {goal['target']:>7g}  "
+            f"measured {_fmt(goal['measured'], 2):>10}  {verdict}"
+        )
+    return lines
+
+
+def _dig(tree: dict[str, Any], key: str) -> Any:
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node

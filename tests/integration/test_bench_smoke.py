@@ -1,0 +1,107 @@
+"""The end-to-end benchmark harness (``make bench-e2e``) on a tiny workload against the real
+broker, so that it keeps working as the worker changes.
+
+Structure and counts only: no timing is asserted (a shared machine and a hundred items make any
+rate meaningless). A broker that cannot start fails this test through the ``kafka`` fixture.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.e2e import Options, run_benchmark, write_outputs
+from bench.e2e_service import SYSTEMS
+from bench.report import render
+from tests.support.services import KafkaBroker
+
+ITEMS = 100
+SEED = 7
+# The figures the issue asks the JSON to carry, as dotted paths.
+REQUIRED = (
+    "e2e.items_per_s",
+    "e2e.latency_ms.p50",
+    "e2e.latency_ms.p95",
+    "e2e.latency_ms.p99",
+    "e2e.full.items_per_s",
+    "e2e.full.latency_ms.p99",
+    "e2e.fast.items_per_s",
+    "e2e.fast.latency_ms.p99",
+    "baseline.aiokafka_passthrough.items_per_s",
+    "baseline.faust_passthrough.items_per_s",
+    "ratio.fast_to_faust_passthrough",
+    "core.items_per_s",
+    "rss_mb.worker",
+    "git.commit",
+    "machine.nproc",
+    "machine.cpu_model",
+)
+
+
+def dig(doc: dict[str, object], key: str) -> object:
+    node: object = doc
+    for part in key.split("."):
+        assert isinstance(node, dict), key
+        assert part in node, f"{key}: no {part!r}"
+        node = node[part]
+    return node
+
+
+def test_bench_harness_measures_every_system_and_accounts_for_every_item(
+    kafka: KafkaBroker, tmp_path: Path
+) -> None:
+    opts = Options(
+        items=ITEMS,
+        runs=1,
+        seed=SEED,
+        systems=tuple(SYSTEMS),
+        latency_s=2.0,
+        load=0.5,
+        max_rate=500.0,
+        fixed_rate=20.0,
+        core_items=20,
+        core_seconds=1.0,
+        out=tmp_path / "latest.json",
+        keep_workdir=False,
+    )
+    doc = run_benchmark(opts, bootstrap=kafka.bootstrap)
+    write_outputs(doc, opts.out)
+
+    written = json.loads(opts.out.read_text())
+    for key in REQUIRED:
+        value = dig(written, key)
+        assert value is not None, key
+        if key not in ("git.commit", "machine.cpu_model"):
+            assert isinstance(value, int | float), (key, value)
+            assert value > 0, (key, value)
+    assert written["config"]["workload"]["items"] == ITEMS
+
+    # The drain's own slice of the workload, as the harness built it.
+    expected = written["config"]["workload"]["expected"]
+    assert sum(expected.values()) == ITEMS
+    assert {m["system"] for m in written["measurements"]} == set(SYSTEMS)
+    for m in written["measurements"]:
+        counts = m["counts"]
+        assert counts["ok"], m
+        assert m["exit_code"] == 0, m
+        assert m["latency"]["missing"] == 0, m["latency"]
+        if "forwarded" in counts:
+            assert counts["forwarded"] == ITEMS
+        else:
+            accounted = counts["enriched"] + counts["duplicates"] + counts["deadletters"]
+            assert accounted == ITEMS
+            assert counts["expected"] == expected
+            assert (counts["enriched"], counts["duplicates"], counts["deadletters"]) == (
+                expected["enriched"],
+                expected["duplicate"],
+                expected["deadletter"],
+            )
+
+    table = render(written)
+    for label in (
+        "aiokafka passthrough",
+        "faust passthrough",
+        "wirestream full",
+        "wirestream fast",
+    ):
+        assert label in table
