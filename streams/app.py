@@ -17,7 +17,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from streams import faust_fixes
+from streams import faust_fixes, ner
 from streams.agents import Headers, ItemProcessor, ProcessorOptions, policy_for
 from streams.core.pipeline import Pipeline
 from streams.logs import get_logger
@@ -202,6 +202,10 @@ def _wire_ops_metrics(
     metrics.set_model_loaded("langid", ALL_LANGUAGES, loaded=True)
     kb_meta = pipeline.extractor.meta
     metrics.set_model_loaded("gazetteer", ALL_LANGUAGES, loaded=bool(kb_meta))
+    # NER models load at start in the full profile; a missing or damaged one shows as 0 here
+    # (and a warning in the log) while its language falls back to the KB and rules.
+    for language, state in ner.load_status().items():
+        metrics.set_model_loaded("ner", language, loaded=state == "loaded")
     # Entries by kind: "entities" in the v2 gazetteer, "places" in v1.
     counts = kb_meta.get("entities") or kb_meta.get("places") or {}
     metrics.record_reload("gazetteer", "success", entries=sum(counts.values()))

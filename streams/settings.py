@@ -100,6 +100,9 @@ class EntitySettings:
     kb_path: str | None = None  # None: the KB built into the package by `make kb`
     watchlist_path: str | None = None  # a deployment's own entities, same format as the KB file
     watchlist_poll_s: float = 10.0  # how often the worker checks the watchlist for changes
+    # The project's statistical NER models (streams/ner) propose names the KB does not hold, for
+    # the languages they exist for; `full` profile only (the `fast` profile never loads them).
+    ner: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,17 @@ Who wins when sources disagree (the rule for statistical NER models too):
    a KB entry.
 2. A KB match beats a model span that equals it, lies inside it or crosses it: the KB span, id
    and type are kept, whatever type the model said ("Telegram" stays ORG if a model says MISC).
-3. A model span that contains KB places and is itself not a place replaces them: "Bank of
+3. Except where the model reads a place name as a person or an organisation, exactly on the KB
+   match's words, and the place is a city or region rather than a country: the model reads the
+   sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
+   the model's type wins and the mention is unlinked rather than linked to the wrong place.
+4. A model span that contains KB places and is itself not a place replaces them: "Bank of
    England" (ORG) is one entity, not England (LOC).
-4. Any other model span is reported as an unlinked entity of the model's type.
-5. The built-in rules (capitalised words, title cues) come last: kept only where neither the KB
-   nor a model found anything.
+5. Any other model span is reported as an unlinked entity of the model's type.
+6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
+   covers: kept only where the KB found nothing. Where a model runs, it already judged those
+   words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
+   false alarms.
 """
 
 from __future__ import annotations
@@ -56,6 +62,10 @@ class SpanProposer(Protocol):
     """
 
     def propose(self, text: str, language: str | None) -> Sequence[tuple[int, int, str]]: ...
+
+    def covers(self, language: str | None) -> bool:
+        """Whether ``propose`` has a model for this language (the rules stand down if so)."""
+        ...
 
 
 class Mention(NamedTuple):
@@ -187,8 +197,9 @@ class EntityExtractor:
         if wl is not None:
             matches.extend(scan(wl.automaton, wl.tables, text, folded, stops, source=1))
         mentions = self._resolve(longest_first(matches))
-        if self._proposer is not None:
-            mentions = _merge_model(mentions, self._proposer.propose(text, language), text)
+        proposer = self._proposer
+        if proposer is not None and proposer.covers(language):
+            return _merge_model(mentions, proposer.propose(text, language), text, self._t)
         taken = bytearray(len(text))
         for m in mentions:
             taken[m.start : m.end] = b"\x01" * (m.end - m.start)
@@ -286,9 +297,9 @@ def _valid(span: tuple[int, int, str], n: int) -> bool:
 
 
 def _merge_model(
-    mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], text: str
+    mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], text: str, kb: Tables
 ) -> list[_Mention]:
-    """Rules 2-4 of the module docstring."""
+    """Rules 2-5 of the module docstring."""
     out = list(mentions)
     for span in sorted(s for s in spans if _valid(s, len(text))):
         start, end, etype = span
@@ -299,6 +310,10 @@ def _merge_model(
         if not inside:
             out.append(_unlinked(start, end, etype, text))
             continue
+        if _model_reads_place_as_name(inside, start, end, etype, kb):
+            out.remove(inside[0])
+            out.append(_unlinked(start, end, etype, text))
+            continue
         longer = any(m.end - m.start < end - start for m in inside)
         if longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside):
             out = [m for m in out if m not in inside]
@@ -306,10 +321,25 @@ def _merge_model(
     return out
 
 
+def _model_reads_place_as_name(
+    inside: list[_Mention], start: int, end: int, etype: str, kb: Tables
+) -> bool:
+    """Rule 3: the model calls a KB city or region, exactly on its words, a person or an org."""
+    if etype not in ("PERSON", "ORG") or len(inside) != 1:
+        return False
+    m = inside[0]
+    return (
+        (m.start, m.end) == (start, end)
+        and m.source == 0
+        and m.type in PLACE_TYPES
+        and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+    )
+
+
 def _merge_rules(
     mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], taken: bytearray, text: str
 ) -> list[_Mention]:
-    """Rule 5: a rule span is kept only where nothing else found a name (``taken`` marks them)."""
+    """Rule 6: a rule span is kept only where the KB found no name (``taken`` marks them)."""
     out = list(mentions)
     for start, end, etype in spans:
         if 1 in taken[start:end]:

@@ -38,6 +38,7 @@ from streams.models import (
     RawItem,
     SourceInfo,
 )
+from streams.ner import load_ner
 from streams.settings import Settings
 
 STAGES = ("normalize", "langid", "entities", "fingerprint", "dedupe")
@@ -145,13 +146,17 @@ class Pipeline:
         """Load the models and the KB once; the result is reused for every item."""
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
         watchlist = settings.entities.watchlist_path
-        use_embeddings = settings.worker.profile == "full"
+        full = settings.worker.profile == "full"
+        use_embeddings = full
         embedder = default_embedder()
         if use_embeddings:
             embedder.load()
+        ner = load_ner() if full and settings.entities.ner else None
         return cls(
             LanguageDetector(settings.langid.expected, settings.langid.min_confidence),
-            EntityExtractor.load(kb_path, watchlist_path=Path(watchlist) if watchlist else None),
+            EntityExtractor.load(
+                kb_path, proposer=ner, watchlist_path=Path(watchlist) if watchlist else None
+            ),
             store,
             settings.dedupe.window_s,
             max_items=settings.dedupe.max_items,

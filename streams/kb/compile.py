@@ -54,6 +54,12 @@ _SUBDIVISION_PRIOR = 5.0  # a middling city: a city that shares the name wins ("
 #   entity is: "Reading", "Mobile", "Nice" in English; "paris" in French is the city itself.
 UNCASED_WORD_FLOOR = 5.5
 UNCASED_WORD_MARGIN = 1.0
+# - a town abroad (population below this, in a country where Arabic is not official) whose
+#   Arabic-script name is a common Arabic word needs a lower floor: يوميا "daily" is Umeå, بأنه
+#   "that it" is Bāneh, فكرة "idea" is Făgăraș. Famous places abroad are big or capitals
+#   (Washington, Geneva) and stay above the population line.
+FOREIGN_TOWN_MAX_POPULATION = 150_000
+FOREIGN_TOWN_WORD_FLOOR = 4.0
 CASED_WORD_MARGIN = 1.5
 # How often an entity is written about, on the Zipf scale: a city of population p about
 # log10(p) - 2.3 (Moscow ~4.8 in Arabic, as measured), a country about 5.5.
@@ -222,7 +228,17 @@ def _everyday(word: str, flags: int, entry: Place, freqs: WordFrequencies, *, ca
         z = max(z, freqs(word))
     if entry.kind is Kind.CURATED:
         return z >= _CURATED_ZIPF_UNCASED
-    return z >= UNCASED_WORD_FLOOR and z > expected_zipf(entry) + UNCASED_WORD_MARGIN
+    floor = FOREIGN_TOWN_WORD_FLOOR if _foreign_town(word, entry) else UNCASED_WORD_FLOOR
+    return z >= floor and z > expected_zipf(entry) + UNCASED_WORD_MARGIN
+
+
+def _foreign_town(word: str, entry: Place) -> bool:
+    return (
+        entry.kind is Kind.CITY
+        and entry.population < FOREIGN_TOWN_MAX_POPULATION
+        and script_of(word[0]) is Script.ARABIC
+        and "ar" not in official_languages(entry.country)
+    )
 
 
 @cache

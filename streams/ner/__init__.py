@@ -26,6 +26,7 @@ __all__ = [
     "NerProposer",
     "Span",
     "available_languages",
+    "load_ner",
     "load_status",
 ]
 
@@ -58,6 +59,20 @@ class NerProposer:
                 self._models[base] = NerModel.load(base) if known else None
             return self._models[base]
 
+    def covers(self, language: str | None) -> bool:
+        return self.model(language) is not None
+
     def propose(self, text: str, language: str | None) -> tuple[Span, ...]:
         model = self.model(language)
         return model.propose(text, language) if model is not None else ()
+
+
+def load_ner(languages: tuple[str, ...] | None = None) -> NerProposer:
+    """A proposer with every available model loaded now, as the worker wants at start: load time
+    is paid before the first item, and ``load_status()`` is complete for the metrics. A missing
+    or damaged model is a warning (its language falls back to the KB and rules), never an error.
+    """
+    proposer = NerProposer(languages)
+    for language in languages or available_languages():
+        proposer.model(language)
+    return proposer

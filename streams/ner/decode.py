@@ -67,3 +67,30 @@ def viterbi_batch(
     for row, b in enumerate(order):
         out[b] = paths[row, : lens[row]].tolist()
     return out
+
+
+def marginals(emissions: Floats, transitions: Floats) -> npt.NDArray[np.float64]:
+    """P(label at t = k | sentence) for one sentence, by forward-backward in log space.
+
+    ``emissions`` is ``(len, labels)``. Viterbi gives the best path; this says how sure the
+    model is of each of its labels (used to hold back doubtful lone-word names).
+    """
+    em = emissions.astype(np.float64)
+    trans = transitions.astype(np.float64)
+    n = em.shape[0]
+    alpha = np.empty_like(em)
+    beta = np.zeros_like(em)
+    alpha[0] = em[0]
+    for t in range(1, n):
+        alpha[t] = _logsumexp(alpha[t - 1][:, None] + trans, axis=0) + em[t]
+    for t in range(n - 2, -1, -1):
+        beta[t] = _logsumexp(trans + (em[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = _logsumexp(alpha[-1][None, :], axis=1)[0]
+    out: npt.NDArray[np.float64] = np.exp(alpha + beta - log_z)
+    return out
+
+
+def _logsumexp(x: npt.NDArray[np.float64], axis: int) -> npt.NDArray[np.float64]:
+    top = x.max(axis=axis, keepdims=True)
+    out: npt.NDArray[np.float64] = top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+    return out.squeeze(axis)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from streams.ner import store
 from streams.ner.conll import tag_spans
-from streams.ner.decode import to_iob, viterbi_batch
+from streams.ner.decode import marginals, to_iob, viterbi_batch
 from streams.ner.document import harmonize
 from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer
 from streams.ner.table import ClusterTable, HashedTable, PhraseTable, WordLists
@@ -37,6 +37,13 @@ PROPOSED_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
 PLACE_LISTS = frozenset({"country", "city", "region"})
 # Scripts without capitals: the document pass only retypes there, it never adds a mention.
 UNCASED = frozenset({"ar", "fa", "ur", "he"})
+# Without capitals, a lone word the model calls a person may be an adjective after a noun
+# (اجتماع ماراثوني, "a marathon meeting"). Such a word is proposed only when the model's
+# marginal probability of its label reaches this, or the text names a longer person ending
+# with it (بوتين after فلاديمير بوتين). On ../shared/eval/ner_ar.conll the lone-word persons
+# below 0.75 were 41% right (11 of 27), those above 86%: dropping them costs no F1 and removes
+# most of the model's lone-word false alarms (docs/ner.md).
+LONE_NAME_MIN_CONFIDENCE = 0.75
 
 Span = tuple[int, int, str]
 
@@ -135,6 +142,11 @@ class NerModel:
 
     # -- tagging ---------------------------------------------------------------------------
 
+    def covers(self, language: str | None) -> bool:
+        """True: a model tags any text it is given as its own language (SpanProposer)."""
+        del language
+        return True
+
     def propose(self, text: str, language: str | None = None) -> tuple[Span, ...]:
         """Entity spans ``(start, end, TYPE)`` in ``text``, TYPE in PERSON/ORG/LOC/MISC.
 
@@ -148,9 +160,12 @@ class NerModel:
         bounds = list(sentences(text, offsets))
         words = [text[s:e] for s, e in offsets]
         sents = [words[a:b] for a, b in bounds]
-        found = [tag_spans(tags) for tags in self.tag_sentences(sents)]
+        tags, emissions = self._tag(sents)
+        found = [tag_spans(t) for t in tags]
         if self.document_pass and len(sents) > 1:
             found = harmonize(sents, found, cased=self.language not in UNCASED)
+        if self.language in UNCASED:
+            found = self._drop_doubtful_lone_names(sents, found, emissions)
         spans: list[Span] = []
         for (first, _), sent_spans in zip(bounds, found, strict=True):
             for start, end, kind in sent_spans:
@@ -162,10 +177,49 @@ class NerModel:
 
     def tag_sentences(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
         """IOB2 tags (project types) for tokenized sentences."""
+        return self._tag(batch)[0]
+
+    def _drop_doubtful_lone_names(
+        self,
+        sents: Sequence[Sequence[str]],
+        found: list[list[Span]],
+        emissions: list[npt.NDArray[np.float32]],
+    ) -> list[list[Span]]:
+        """See LONE_NAME_MIN_CONFIDENCE. Marginals are computed only for sentences with a lone
+        person, so the cost is a forward-backward pass on a few sentences per document."""
+        longer = {
+            sent[end - 1]
+            for sent, spans in zip(sents, found, strict=True)
+            for start, end, kind in spans
+            if kind == "PERSON" and end - start > 1
+        }
+        out = []
+        for i, spans in enumerate(found):
+            probs = None
+            kept = []
+            for start, end, kind in spans:
+                if kind == "PERSON" and end - start == 1 and sents[i][start] not in longer:
+                    if probs is None:
+                        probs = marginals(emissions[i], self._transitions)
+                    lone = "U-PERSON" if "U-PERSON" in self.labels else "B-PERSON"
+                    label = self.labels.index(lone)
+                    if probs[start, label] < LONE_NAME_MIN_CONFIDENCE:
+                        continue
+                kept.append((start, end, kind))
+            out.append(kept)
+        return out
+
+    def _tag(
+        self, batch: Sequence[Sequence[str]]
+    ) -> tuple[list[list[str]], list[npt.NDArray[np.float32]]]:
+        """IOB2 tags and each sentence's emission scores (empty for an empty sentence)."""
         todo = [i for i, s in enumerate(batch) if s]
         out: list[list[str]] = [[] for _ in batch]
+        ems: list[npt.NDArray[np.float32]] = [
+            np.zeros((0, len(self.labels)), dtype=np.float32) for _ in batch
+        ]
         if not todo:
-            return out
+            return out, ems
         lengths = [len(batch[i]) for i in todo]
         with self._lock:
             chunks = _chunks([batch[i] for i in todo], CACHE_ROWS // 2)
@@ -179,7 +233,8 @@ class NerModel:
         paths = viterbi_batch(emissions, lengths, self._transitions)
         for row, i in enumerate(todo):
             out[i] = to_iob([self.labels[k] for k in paths[row]])
-        return out
+            ems[i] = emissions[row, : lengths[row]]
+        return out, ems
 
     def _emissions(self, sents: Sequence[Sequence[str]]) -> npt.NDArray[np.float32]:
         """Emission scores of every token of every sentence, one row per token, in order.

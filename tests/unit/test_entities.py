@@ -17,6 +17,7 @@ from streams.kb import curated, gazetteer
 from streams.kb.build import build, curated_digest
 from streams.kb.gazetteer import GazetteerMissingError
 from streams.models import Entity, RawItem
+from streams.ner import NerProposer
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT.parent / "shared" / "seeds" / "000_ae7e2c79b1dce607.txt"
@@ -138,11 +139,17 @@ SEED_ORGS = {
 }
 
 
-@pytest.fixture(scope="session")
-def seed_entities(extractor: EntityExtractor) -> tuple[str, tuple[Entity, ...]]:
+@pytest.fixture(scope="session", params=["kb-only", "with-ner"])
+def seed_entities(request: pytest.FixtureRequest, kb_path: Path) -> tuple[str, tuple[Entity, ...]]:
+    """The seed's entities from the KB alone, and with the Arabic NER model merged in (what the
+    full profile runs): the same list either way."""
     assert SEED.exists(), f"seed missing: {SEED} (the tests read ../shared/seeds)"
     text = normalize(RawItem(body=SEED.read_text(encoding="utf-8"))).text
-    return text, extractor.extract(text, "ar")
+    proposer = None
+    if request.param == "with-ner":
+        proposer = NerProposer(("ar",))
+        assert proposer.covers("ar"), "the shipped Arabic NER model did not load"
+    return text, EntityExtractor.load(kb_path, proposer=proposer).extract(text, "ar")
 
 
 def test_seed_yields_every_person_place_and_org_with_type_and_id(

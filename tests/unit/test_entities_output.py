@@ -22,6 +22,7 @@ MOSCOW = "geonames:524901"
 RUSSIA = "geonames:2017370"
 KYIV = "geonames:703448"
 TELEGRAM = "wikidata:Q15616276"
+LEEDS = "geonames:2644688"
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +88,9 @@ class FakeModel:
     def __init__(self, spans: Sequence[tuple[int, int, str]]) -> None:
         self.spans = spans
 
+    def covers(self, language: str | None) -> bool:
+        return language == "en"
+
     def propose(self, text: str, language: str | None) -> Sequence[tuple[int, int, str]]:
         del text, language
         return self.spans
@@ -110,6 +114,33 @@ def test_model_spans_merge_by_the_documented_rule(kb_path: Path) -> None:
         ("Qorvan Lint", "PERSON", None),
         ("Moscow", "LOC", MOSCOW),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        # A city read as a club: the model's type, and no link to the city.
+        ("Leeds won 2-0.", (0, 5, "ORG"), ("Leeds", "ORG", None)),
+        # A city read as a person's name.
+        ("Lara scored 375.", (0, 4, "PERSON"), ("Lara", "PERSON", None)),
+        # A country keeps its link whatever the model says: metonymy, not another entity.
+        ("Russia said no.", (0, 6, "ORG"), ("Russia", "LOC", RUSSIA)),
+        # The model agreeing that it is a place changes nothing.
+        ("Leeds is rainy.", (0, 5, "LOC"), ("Leeds", "LOC", LEEDS)),
+    ],
+)
+def test_model_reading_a_city_as_a_name_wins(
+    kb_path: Path, text: str, span: tuple[int, int, str], expected: tuple[str, str, str | None]
+) -> None:
+    entities = EntityExtractor.load(kb_path, proposer=FakeModel([span])).extract(text, "en")
+    assert [(e.text, e.type, e.id) for e in entities] == [expected]
+
+
+def test_rules_stand_down_where_a_model_covers_the_language(kb_path: Path) -> None:
+    text = "Minister Ortwin Kleebauer spoke."
+    silent = EntityExtractor.load(kb_path, proposer=FakeModel([]))
+    assert silent.extract(text, "en") == ()  # the model saw no name: no rule guesses either
+    assert [e.text for e in silent.extract(text, "de")] == ["Ortwin Kleebauer"]  # no model
 
 
 # --- output contract ----------------------------------------------------------------------------

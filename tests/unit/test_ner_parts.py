@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from streams.ner import store
 from streams.ner.conll import char_to_token_spans, score_spans, sentence_text, tag_spans
-from streams.ner.decode import to_bilou, to_iob, viterbi_batch
+from streams.ner.decode import marginals, to_bilou, to_iob, viterbi_batch
 from streams.ner.document import harmonize
 from streams.ner.table import ClusterTable, HashedTable
 from streams.ner.text import MAX_SENTENCE, arabic_splits, normalize_arabic, sentences, tokenize
@@ -115,6 +115,23 @@ def test_batched_viterbi_finds_each_sentence_best_path(lengths: list[int], seed:
     got = viterbi_batch(em, lengths, trans)
     for b, n in enumerate(lengths):
         assert got[b] == _brute_force(em[b, :n], trans)
+
+
+@given(st.integers(1, 5), st.integers(0, 2**31))
+def test_marginals_are_the_brute_force_label_probabilities(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = 3
+    trans = rng.normal(size=(labels, labels)).astype(np.float32)
+    em = rng.normal(size=(n, labels)).astype(np.float32)
+    expected = np.zeros((n, labels))
+    for path in itertools.product(range(labels), repeat=n):
+        score = em[0, path[0]] + sum(
+            trans[path[i - 1], path[i]] + em[i, path[i]] for i in range(1, n)
+        )
+        for t, k in enumerate(path):
+            expected[t, k] += np.exp(float(score))
+    expected /= expected[0].sum()
+    assert np.allclose(marginals(em, trans), expected, atol=1e-6)
 
 
 # --- scoring -------------------------------------------------------------------------------------
