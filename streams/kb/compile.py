@@ -335,7 +335,7 @@ def compile_entries(
     automaton, offsets, members, values, modes = _automaton(entries, keys)
     linked = {i for c in keys.cands.values() for i in c}
     tables = Tables(
-        ids=[p.id if p.linked else None for p in entries],
+        ids=[p.id for p in entries],
         names=[p.name for p in entries],
         types=[p.type for p in entries],
         countries=[p.country for p in entries],

@@ -5,8 +5,9 @@ One JSON object per line; blank lines and lines starting with ``#`` are skipped:
     {"id": "wikidata:Q7747", "type": "PERSON", "name": "Vladimir Putin", "country": "RU",
      "names": {"en": ["Vladimir Putin", "Putin"], "ar": ["فلاديمير بوتين", "بوتين"]}}
 
-- ``id``: ``wikidata:Q<digits>`` or ``geonames:<digits>``, or null when no id is known for sure
-  (the entity is still found and reported, with id null).
+- ``id``: ``wikidata:Q<digits>`` or ``geonames:<digits>``, or null when no id is known for sure:
+  the entity then gets the project's id, ``wirestream:<slug of name>`` (``kb.entry.minted_id``),
+  the same in every language.
 - ``type``: PERSON, ORG, LOC, GPE or MISC.  ``name``: the canonical English name.
 - ``names``: language tag -> list of names (or one string). Every name is matched in any text,
   whatever its tag; the tag is for the people who maintain the file.

@@ -7,6 +7,8 @@ person or an organisation too.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -45,7 +47,6 @@ class Place:
     # Names an ALTERNATE must resemble to be kept (see aliases.resembles).
     mains: tuple[str, ...] = ()
     type: str = "LOC"  # PERSON | ORG | LOC | GPE | MISC
-    linked: bool = True  # False: a curated entry with no known id (reported with id null)
 
 
 def is_city_district(name: str) -> bool:
@@ -54,12 +55,22 @@ def is_city_district(name: str) -> bool:
     return any(c.isdigit() for c in name)
 
 
+def minted_id(name: str) -> str:
+    """The project's id for an entity no Wikidata or GeoNames id is known for: ``wirestream:``
+    and its canonical English name as a slug (Steve Witkoff -> ``wirestream:steve-witkoff``).
+    Stable while the name is, and the same in every language, which is what consumers match
+    on; adding the real id to the entity's line later replaces it (docs/entities.md)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return f"wirestream:{slug or 'x' + name.encode().hex()}"
+
+
 def record_entry(record: EntityRecord, rows: dict[str, dict[str, Any]] | None = None) -> Place:
     """A curated or watchlist record as a KB entry. A place that names a geonames id the packaged
     cities know takes its country, coordinates and population from there."""
     row = (rows or {}).get(record.id or "")
     entry = Place(
-        id=record.id or f"curated:{record.name}",
+        id=record.id or minted_id(record.name),
         name=record.name,
         kind=Kind.CURATED,
         country=record.country,
@@ -67,7 +78,6 @@ def record_entry(record: EntityRecord, rows: dict[str, dict[str, Any]] | None = 
         lon=record.lon,
         population=0,
         type=record.type,
-        linked=record.id is not None,
     )
     if row is not None:
         entry.kind = Kind.CITY

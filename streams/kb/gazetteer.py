@@ -67,7 +67,7 @@ def unpack_value(value: int) -> tuple[int, bool]:
 class Tables:
     """Everything but the automaton, in the shapes the extractor indexes."""
 
-    ids: list[str | None]  # the output id; None for a curated entry with no known id
+    ids: list[str | None]  # the output id (a minted wirestream: id where none is known)
     names: list[str]  # canonical English name
     types: list[str]  # PERSON | ORG | LOC | GPE | MISC
     countries: list[str | None]

@@ -15,6 +15,7 @@ from streams.core.entities import EntityExtractor
 from streams.core.normalize import normalize
 from streams.kb import curated, gazetteer
 from streams.kb.build import build, curated_digest
+from streams.kb.entry import minted_id
 from streams.kb.gazetteer import GazetteerMissingError
 from streams.models import Entity, RawItem
 from streams.ner import NerProposer
@@ -107,14 +108,14 @@ def linked(entities: tuple[Entity, ...]) -> list[str | None]:
 
 SEED_PEOPLE = {
     "Vladimir Putin": PUTIN,
-    "Steve Witkoff": None,
+    "Steve Witkoff": "wirestream:steve-witkoff",
     "Donald Trump": TRUMP,
-    "Jared Kushner": None,
-    "Yuri Ushakov": None,
-    "Kirill Dmitriev": None,
+    "Jared Kushner": "wirestream:jared-kushner",
+    "Yuri Ushakov": "wirestream:yuri-ushakov",
+    "Kirill Dmitriev": "wirestream:kirill-dmitriev",
     "Volodymyr Zelensky": ZELENSKY,
-    "Rustem Umerov": None,
-    "Andrii Hnatov": None,
+    "Rustem Umerov": "wirestream:rustem-umerov",
+    "Andrii Hnatov": "wirestream:andrii-hnatov",
 }
 SEED_PLACES = {
     "Moscow": MOSCOW,
@@ -122,7 +123,7 @@ SEED_PLACES = {
     "Russia": RUSSIA,
     "United States": UNITED_STATES,
     "Brussels": BRUSSELS,
-    "Donbas": None,
+    "Donbas": "wirestream:donbas",
     "Sumy": SUMY,
     "Kostiantynivka": KOSTIANTYNIVKA,
     "Pokrovsk": POKROVSK_UA,
@@ -130,11 +131,13 @@ SEED_PLACES = {
     "Kupiansk": KUPIANSK,
 }
 SEED_ORGS = {
-    "Kremlin": None,
-    "Russian Direct Investment Fund": None,
-    "Institute for the Study of War": None,
-    "Joint Forces Task Force": None,
-    "National Security and Defense Council of Ukraine": None,
+    "Kremlin": "wirestream:kremlin",
+    "Russian Direct Investment Fund": "wirestream:russian-direct-investment-fund",
+    "Institute for the Study of War": "wirestream:institute-for-the-study-of-war",
+    "Joint Forces Task Force": "wirestream:joint-forces-task-force",
+    "National Security and Defense Council of Ukraine": (
+        "wirestream:national-security-and-defense-council-of-ukraine"
+    ),
     "Telegram": TELEGRAM,
 }
 
@@ -267,7 +270,21 @@ def test_curated_names_without_ids_are_found(  # noqa: PLR0917 - one per column 
     found = {e.name: e for e in extractor.extract(text, language)}
     assert name in found, rule
     assert found[name].text == surface
-    assert found[name].id is None
+    assert found[name].id == minted_id(name)  # the project's id, the same in every language
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Steve Witkoff", "wirestream:steve-witkoff"),
+        ("Institute for the Study of War", "wirestream:institute-for-the-study-of-war"),
+        ("Société Générale", "wirestream:societe-generale"),  # accents fold to ASCII
+        ("Al-Shabaab", "wirestream:al-shabaab"),
+        ("东方", "wirestream:xe4b89ce696b9"),  # nothing ASCII: the name's UTF-8 in hex
+    ],
+)
+def test_minted_ids_are_slugs_of_the_canonical_name(name: str, expected: str) -> None:
+    assert minted_id(name) == expected
 
 
 @pytest.mark.parametrize(

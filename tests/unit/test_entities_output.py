@@ -97,11 +97,11 @@ class FakeModel:
 
 
 def test_model_spans_merge_by_the_documented_rule(kb_path: Path) -> None:
-    text = "Telegram said the Bank of England and Qorvan Lint met in Moscow."
+    text = "Telegram said the Bank of Lesotho and Qorvan Lint met in Moscow."
     model = FakeModel(
         [
             (0, 8, "MISC"),  # KB match with another type: the KB span and type stay
-            (18, 33, "ORG"),  # contains the KB place "England": the organisation wins
+            (18, 33, "ORG"),  # contains the KB place "Lesotho": the organisation wins
             (38, 49, "PERSON"),  # unknown to the KB: reported unlinked
             (54, 60, "LOC"),  # crosses "Moscow" (57-63): dropped
             (70, 90, "PERSON"),  # out of range: ignored
@@ -110,7 +110,7 @@ def test_model_spans_merge_by_the_documented_rule(kb_path: Path) -> None:
     entities = EntityExtractor.load(kb_path, proposer=model).extract(text, "en")
     assert [(e.text, e.type, e.id) for e in entities] == [
         ("Telegram", "ORG", TELEGRAM),
-        ("Bank of England", "ORG", None),
+        ("Bank of Lesotho", "ORG", None),
         ("Qorvan Lint", "PERSON", None),
         ("Moscow", "LOC", MOSCOW),
     ]

@@ -84,7 +84,7 @@ def test_good_watchlist_loads_and_links(kb: EntityExtractor, tmp_path: Path) -> 
     assert [(e.text, e.type, e.id, e.count) for e in watching.extract(text, "en")] == [
         ("Ilse Varnhagen", "PERSON", "wikidata:Q9000001", 2),
         ("Springfield", "LOC", "geonames:1", 1),
-        ("Kestrel Logistics", "ORG", None, 1),
+        ("Kestrel Logistics", "ORG", "wirestream:kestrel-logistics", 1),
     ]
     # Same id as a KB place: one entity, whichever list matched; inflected Russian is found too.
     assert [e.id for e in watching.extract("سبرينغفيلد و Springfield", "ar")] == ["geonames:1"]
