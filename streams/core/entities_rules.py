@@ -75,6 +75,7 @@ _LOC_WORDS = """
     region province oblast county district street square airport canal
 """
 LOC_WORDS = frozenset(_LOC_WORDS.split())
+_CUE_WORDS = TITLES | ORG_WORDS | LOC_WORDS
 
 # Arabic titles (found inside words, so with their proclitics and article: والمبعوث, الرئيس).
 _AR_TITLES = """
@@ -182,6 +183,8 @@ class RuleProposer:
                     continue
                 if nouns_capitalised and not _title_before(text, start):
                     continue
+            elif nouns_capitalised and not _german_cue(text, start, surface):
+                continue  # German runs of nouns: only a title or a name word makes them a name
             span = self._typed(text, start, surface, nouns_capitalised)
             if span is not None:
                 out.append(span)
@@ -237,6 +240,12 @@ def _low(word: str) -> str:
     """What fold_key gives for a Latin/Cyrillic word, at a fraction of its cost."""
     low = word.lower()
     return low.replace("ё", "е") if "ё" in low else low
+
+
+def _german_cue(text: str, start: int, surface: str) -> bool:
+    """What ``_typed`` needs to type a run where every noun is capitalised: a title before or
+    in it, or an organisation or place word in it (checked first: it is the cheap part)."""
+    return any(_low(w) in _CUE_WORDS for w in surface.split(" ")) or _title_before(text, start)
 
 
 def _title_before(text: str, start: int) -> bool:
