@@ -126,11 +126,13 @@ def scan(  # noqa: PLR0912 - the per-match hot loop is kept flat on purpose (see
         mode = modes[pid]
         a = key_start + 1 if s[key_start] == " " else key_start
         b = key_end - 1 if s[key_end - 1] == " " else key_end
-        name_start = src_of(a - 1) if src_of else a - 1
         # Most raw matches in Latin text are lower-case words ("port", "said"): drop them first.
-        lower = bool(mode & CASED) and text[name_start].islower()
-        if lower and not mode & LOWER_ANY:
-            continue
+        # The folded-to-source map is a bisect, so it is only read for matches that need it.
+        lower = False
+        if mode & CASED:
+            lower = text[src_of(a - 1) if src_of else a - 1].islower()
+            if lower and not mode & LOWER_ANY:
+                continue
         prefix = ""
         if mode & _LEFT_CHECKS and s[a - 1] != " ":
             glued = _open_left(s, a, mode)
@@ -144,19 +146,21 @@ def scan(  # noqa: PLR0912 - the per-match hot loop is kept flat on purpose (see
             if word in stops or (prefix and prefix + word in prefixed_stop):
                 continue
         need = ARTICLE if prefix and prefix in ARABIC_ARTICLE_PREFIXES else BARE
+        value = values[pid]
+        flags = value >> 1 & _FLAG_MASK
+        simple = not (value & 1 or flags & (COMMON | ACRONYM))
+        if simple and not (flags & need and (not lower or flags & LOWER_OK)):
+            continue
         end = src_of(b - 2) + 1 if src_of else b - 1
         if end in deleted:
             end = _extend_marks(text, folded, end)
-        value = values[pid]
-        flags = value >> 1 & _FLAG_MASK
-        if value & 1 or flags & (COMMON | ACRONYM):
+        if simple:
+            cands = (value >> (1 + FLAG_BITS),)
+        else:
+            name_start = src_of(a - 1) if src_of else a - 1
             cands = _candidates(t, value, text, name_start, end, lower=lower, need=need)
             if not cands:
                 continue
-        elif flags & need and (not lower or flags & LOWER_OK):
-            cands = (value >> (1 + FLAG_BITS),)
-        else:
-            continue
         start = a - 1
         if need == ARTICLE:
             start -= 1 if prefix.endswith("لل") else 2  # the span takes in the article
