@@ -154,6 +154,7 @@ def scan(  # noqa: PLR0912 - the per-match hot loop is kept flat on purpose (see
         end = src_of(b - 2) + 1 if src_of else b - 1
         if end in deleted:
             end = _extend_marks(text, folded, end)
+        cands: tuple[int, ...]
         if simple:
             cands = (value >> (1 + FLAG_BITS),)
         else:
