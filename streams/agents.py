@@ -1,9 +1,18 @@
-"""The thin I/O shell around the core: decode, call the core, publish, count.
+"""The thin I/O shell around the core, in two stages: decode, call the core, publish, count.
 
-:class:`ItemProcessor` holds no faust objects: it takes a message view and a :class:`Publisher`,
-so component tests drive it without a broker. ``streams.app`` wires it to faust, where each
-output is attached to its input's offset: faust publishes it and waits for the broker's ack before
-committing that offset (at-least-once; see docs/architecture.md).
+- :class:`~streams.agents_prepare.PrepareProcessor`, stage 1, on the raw topic's partitions (any
+  worker): decode and validate the raw item, run the stateless half of the core
+  (``Pipeline.prepare``) and forward the result to the single-partition prepared topic.
+- :class:`~streams.agents_decide.DecideProcessor`, stage 2, on that one partition (one worker at
+  a time): the dedupe decision against the table (``Pipeline.decide``), then the enriched event,
+  or a counted duplicate.
+
+:mod:`streams.agents_handoff` is the record between them. The processors hold no faust objects:
+they take a message view and a :class:`Publisher`, so component tests drive them without a
+broker. ``streams.app`` wires them to faust, where each output is attached to its input's offset:
+faust publishes it and waits for the broker's ack before committing that offset (at-least-once,
+across both stages; see docs/architecture.md). This module holds what both stages share: the
+message view, the outputs, error policies, dead letters and the counting of finished items.
 """
 
 from __future__ import annotations
@@ -13,12 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from streams.codec import decode_raw, encode_event
-from streams.core.pipeline import Enriched, Pipeline
+from streams.core.pipeline import Pipeline
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.logs import get_logger
 from streams.metrics import Metrics
-from streams.models import SCHEMA_VERSION, DedupeStatus
 
 Headers = Sequence[tuple[str, bytes]]
 log = get_logger("wirestream.worker")
@@ -28,19 +35,30 @@ REPLAYED_FROM_HEADER = "x-replayed-from"
 
 
 class MessageView(Protocol):
-    """The parts of a consumed Kafka message the worker reads (faust's Message fits)."""
+    """The parts of a consumed Kafka message the worker reads (faust's Message fits), read-only."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp: float  # seconds since the epoch, as faust gives it
-    key: bytes | None
-    value: bytes | None
-    headers: Any
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> float: ...  # seconds since the epoch, as faust gives it
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
 
 
 class Publisher(Protocol):
+    """Where the stages send: the enriched and dead-letter topics, and the prepared topic."""
+
     async def publish(self, key: bytes, value: bytes, headers: Headers) -> None: ...
+
+    async def forward(self, key: bytes, value: bytes, headers: Headers) -> None: ...
 
     async def deadletter(self, key: bytes | None, value: bytes, headers: Headers) -> None: ...
 
@@ -68,6 +86,23 @@ class ProcessorOptions:
     publish_duplicates: bool
 
 
+def header_pairs(headers: Any) -> list[tuple[str, bytes]]:
+    """A message's headers as pairs (faust gives them as pairs or as a mapping)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    return [(k, bytes(v)) for k, v in pairs if v is not None]
+
+
+def source_headers(msg: MessageView) -> list[tuple[str, bytes]]:
+    """Where an item came from, and its replay marker if it has one (README.md, "Dead letters")."""
+    return [
+        ("x-source-topic", msg.topic.encode()),
+        ("x-source-partition", str(msg.partition).encode()),
+        ("x-source-offset", str(msg.offset).encode()),
+        ("x-source-timestamp-ms", str(int(msg.timestamp * 1000)).encode()),
+        *[(k, v) for k, v in header_pairs(msg.headers) if k == REPLAYED_FROM_HEADER][:1],
+    ]
+
+
 def deadletter_headers(
     msg: MessageView, reason: DeadLetterReason, error: str
 ) -> list[tuple[str, bytes]]:
@@ -75,21 +110,25 @@ def deadletter_headers(
     return [
         ("x-deadletter-reason", reason.value.encode()),
         ("x-deadletter-error", error[:1000].encode("utf-8", "replace")),
-        ("x-source-topic", msg.topic.encode()),
-        ("x-source-partition", str(msg.partition).encode()),
-        ("x-source-offset", str(msg.offset).encode()),
-        ("x-source-timestamp-ms", str(int(msg.timestamp * 1000)).encode()),
-        *_replay_header(msg.headers),
+        *source_headers(msg),
     ]
 
 
-def _replay_header(headers: Any) -> list[tuple[str, bytes]]:
-    """The input's replay marker, if it has one (faust gives headers as pairs or a mapping)."""
-    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    return [(k, bytes(v)) for k, v in pairs if k == REPLAYED_FROM_HEADER and v is not None][:1]
+@dataclass(slots=True)
+class Job:
+    """One message in hand: the raw message it stands for (``origin``: the message itself in
+    stage 1, rebuilt from the handoff headers in stage 2), when stage 1 took it off the raw topic,
+    and its bound logger."""
+
+    origin: MessageView
+    received_at: float
+    log: Any
 
 
-class ItemProcessor:
+class StageProcessor:
+    """What both stages do alike: count the input, turn failures into dead letters (by the
+    error policy), and count each item once when it is finished."""
+
     def __init__(
         self,
         pipeline: Pipeline,
@@ -107,64 +146,34 @@ class ItemProcessor:
         self.policy = policy
         self.clock = clock
 
-    async def handle(self, msg: MessageView) -> str:
-        """Process one message; returns the outcome (``enriched``/``duplicate``/``deadletter``)."""
-        started = time.perf_counter()
+    def _start(self, msg: MessageView) -> Job:
         self.metrics.items_in.labels(msg.topic).inc()
         bound = log.bind(topic=msg.topic, partition=msg.partition, offset=msg.offset)
-        try:
-            raw = decode_raw(msg.value, self.options.max_item_bytes)
-            bound = bound.bind(item_id=raw.id)
-            result = self.pipeline.enrich(
-                raw,
-                received_at=self.clock(),
-                origin=f"{msg.partition}:{msg.offset}",
-                enrich_duplicates=self.options.publish_duplicates,
-            )
-        except ItemRejected as exc:
-            bound.info("item_rejected", reason=exc.reason.value, error=exc.message)
-            return await self._deadletter(msg, exc.reason, exc.message, started)
-        except Exception as exc:
-            self.metrics.errors.labels(type(exc).__name__[:40]).inc()
-            bound.exception("processing_failed", error=str(exc))
-            reason = self.policy(exc)
-            return await self._deadletter(msg, reason, f"{type(exc).__name__}: {exc}", started)
-        return await self._publish(msg, result, bound, started)
+        return Job(msg, self.clock(), bound)
 
-    async def _publish(self, msg: MessageView, result: Enriched, bound: Any, started: float) -> str:
-        self.metrics.observe_stages(result.stage_seconds)
-        status = result.dedupe.status
-        if status is not DedupeStatus.UNIQUE:
-            self.metrics.duplicates.labels(status.value).inc()
-        event = result.event
-        if event is None:
-            bound.info("duplicate_skipped", duplicate_of=result.dedupe.duplicate_of)
-            return self._finish(msg, "duplicate", started)
-        self.metrics.count_language(event.language.code)
-        self.metrics.count_entities(e.type for e in event.entities)
-        self.metrics.observe_published(status, event.published_at, self.clock())
-        tick = time.perf_counter()
-        payload = encode_event(event)
-        headers = [("schema", SCHEMA_VERSION.encode()), ("dedupe-status", status.value.encode())]
-        await self.publisher.publish(result.dedupe.story_id.encode(), payload, headers)
-        self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - tick)
-        bound.debug(
-            "item_enriched", event_id=event.id, language=event.language.code, dedupe=status.value
-        )
-        outcome = "duplicate" if status is DedupeStatus.DUPLICATE else "enriched"
-        return self._finish(msg, outcome, started)
+    async def _fail(self, job: Job, exc: Exception) -> str:
+        """Dead-letter the item for ``exc``: a rejected item with its reason, anything else (a
+        bug) with the reason the policy gives, or re-raised by it."""
+        if isinstance(exc, ItemRejected):
+            job.log.info("item_rejected", reason=exc.reason.value, error=exc.message)
+            return await self._deadletter(job, exc.reason, exc.message)
+        self.metrics.errors.labels(type(exc).__name__[:40]).inc()
+        job.log.error("processing_failed", error=str(exc), exc_info=exc)
+        reason = self.policy(exc)
+        return await self._deadletter(job, reason, f"{type(exc).__name__}: {exc}")
 
-    async def _deadletter(
-        self, msg: MessageView, reason: DeadLetterReason, error: str, started: float
-    ) -> str:
-        headers = deadletter_headers(msg, reason, error)
-        await self.publisher.deadletter(msg.key, msg.value or b"", headers)
+    async def _deadletter(self, job: Job, reason: DeadLetterReason, error: str) -> str:
+        origin = job.origin
+        headers = deadletter_headers(origin, reason, error)
+        await self.publisher.deadletter(origin.key, origin.value or b"", headers)
         self.metrics.deadletters.labels(reason.value).inc()
-        return self._finish(msg, "deadletter", started)
+        return self._finish(job, "deadletter")
 
-    def _finish(self, msg: MessageView, outcome: str, started: float) -> str:
+    def _finish(self, job: Job, outcome: str) -> str:
+        """Count a finished item (each raw item finishes once, in one stage or the other)."""
         self.metrics.items_out.labels(outcome).inc()
-        self.metrics.process_seconds.observe(time.perf_counter() - started)
-        if msg.timestamp:
-            self.metrics.end_to_end_seconds.observe(max(0.0, self.clock() - msg.timestamp))
+        now = self.clock()
+        self.metrics.process_seconds.observe(max(0.0, now - job.received_at))
+        if job.origin.timestamp:
+            self.metrics.end_to_end_seconds.observe(max(0.0, now - job.origin.timestamp))
         return outcome

@@ -1,8 +1,10 @@
-"""faust wiring: the App, its topics, the dedupe table, the agent, and the web endpoints.
+"""faust wiring: the App, its topics, the dedupe table, the two agents, and the web endpoints.
 
 Everything is built from one :class:`~streams.settings.Settings` by :func:`build_worker`; nothing
-here reads the environment. The agent only hands each message to
-:class:`~streams.agents.ItemProcessor`.
+here reads the environment. The agents only hand each message to their stage's processor:
+``prepare`` (raw topic, every partition, any worker) to
+:class:`~streams.agents_prepare.PrepareProcessor`, ``decide`` (the one-partition prepared topic)
+to :class:`~streams.agents_decide.DecideProcessor` (docs/architecture.md, "Topology").
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from streams import faust_fixes, ner
-from streams.agents import Headers, ItemProcessor, ProcessorOptions, policy_for
+from streams.agents import Headers, ProcessorOptions, policy_for
+from streams.agents_decide import DecideProcessor
+from streams.agents_handoff import MAX_RECORD_BYTES
+from streams.agents_prepare import PrepareProcessor
 from streams.core.pipeline import Pipeline
+from streams.kafka_io import DEDUPE_TABLE, PREPARED_PARTITIONS
 from streams.logs import get_logger
 from streams.metrics import ALL_LANGUAGES, Metrics, OffsetAgeTracker
-from streams.settings import KafkaSettings, Settings
+from streams.settings import KafkaSettings, Settings, prepared_topic
 
 log = get_logger("wirestream.app")
 
@@ -53,12 +59,16 @@ def broker_credentials(kafka: KafkaSettings) -> Any:
 class FaustPublisher:
     """Sends through faust topics; each send is attached to the current input offset."""
 
-    def __init__(self, enriched: Any, deadletter: Any) -> None:
+    def __init__(self, enriched: Any, deadletter: Any, prepared: Any) -> None:
         self._enriched = enriched
         self._deadletter = deadletter
+        self._prepared = prepared
 
     async def publish(self, key: bytes, value: bytes, headers: Headers) -> None:
         await self._enriched.send(key=key, value=value, headers=list(headers))
+
+    async def forward(self, key: bytes, value: bytes, headers: Headers) -> None:
+        await self._prepared.send(key=key, value=value, headers=list(headers))
 
     async def deadletter(self, key: bytes | None, value: bytes, headers: Headers) -> None:
         await self._deadletter.send(key=key, value=value, headers=list(headers))
@@ -68,7 +78,8 @@ class FaustPublisher:
 class Worker:
     app: Any
     metrics: Metrics
-    processor: ItemProcessor
+    prepare: PrepareProcessor
+    decide: DecideProcessor
 
 
 def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
@@ -90,6 +101,10 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         topic_replication_factor=settings.kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
         processing_guarantee=settings.worker.processing_guarantee,
+        # Another worker tails the dedupe table's changelog, ready to take partition 0 over.
+        table_standby_replicas=settings.worker.standby_replicas,
+        # The prepare stage rejects an item whose record would not fit (agents_handoff).
+        producer_max_request_size=MAX_RECORD_BYTES,
         web_enabled=True,
         web_bind=settings.web.bind,
         web_host=settings.web.bind,
@@ -97,27 +112,19 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         autodiscover=False,
     )
     topics = settings.topics
-    raw = app.topic(
-        topics.raw,
-        partitions=topics.raw_partitions,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    enriched = app.topic(
-        topics.enriched,
-        partitions=topics.enriched_partitions,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    deadletter = app.topic(
-        topics.deadletter,
-        partitions=topics.deadletter_partitions,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    # Co-partitioned with the raw topic: faust writes a table change to the changelog partition
-    # of the event being processed, so the same partition count keeps recovery exact.
-    table = app.Table("dedupe", default=None, partitions=topics.raw_partitions)
+
+    def topic(name: str, partitions: int) -> Any:
+        # Bytes in, bytes out: the agents decode and encode themselves.
+        return app.topic(name, partitions=partitions, key_serializer="raw", value_serializer="raw")
+
+    raw = topic(topics.raw, topics.raw_partitions)
+    enriched = topic(topics.enriched, topics.enriched_partitions)
+    deadletter = topic(topics.deadletter, topics.deadletter_partitions)
+    prepared = topic(prepared_topic(settings), PREPARED_PARTITIONS)
+    # Co-partitioned with the prepared topic: faust writes a table change to the changelog
+    # partition of the event being processed, so the same partition count (one) keeps recovery
+    # exact, and the worker that owns the prepared partition owns the whole table.
+    table = app.Table(DEDUPE_TABLE, default=None, partitions=PREPARED_PARTITIONS)
     pipeline = Pipeline.from_settings(settings, table)
 
     @table.on_recover
@@ -127,22 +134,27 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         count = pipeline.restore()
         log.info("dedupe_index_rebuilt", items=count)
 
-    processor = ItemProcessor(
-        pipeline,
-        FaustPublisher(enriched, deadletter),
-        metrics,
-        ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates),
-        policy=policy_for(settings.worker.on_internal_error),
-    )
+    publisher = FaustPublisher(enriched, deadletter, prepared)
+    options = ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates)
+    policy = policy_for(settings.worker.on_internal_error)
+    stage1 = PrepareProcessor(pipeline, publisher, metrics, options, policy=policy)
+    stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
 
-    @app.agent(raw, name="enrich")
-    async def enrich(stream: Any) -> None:
+    @app.agent(raw, name="prepare")
+    async def prepare(stream: Any) -> None:
         async for event in stream.events():
-            await processor.handle(event.message)
+            await stage1.handle(event.message)
+
+    @app.agent(prepared, name="decide")
+    async def decide(stream: Any) -> None:
+        async for event in stream.events():
+            await stage2.handle(event.message)
+
+    inputs = (topics.raw, prepared_topic(settings))
 
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
-        await _report_lag(app, metrics, topics.raw)
+        await _report_lag(app, metrics, inputs)
 
     _wire_ops_metrics(app, metrics, settings, table, pipeline)
     _wire_watchlist(app, metrics, settings, pipeline)
@@ -160,7 +172,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         ready = is_ready(app)
         return web.json({"ready": ready}, status=200 if ready else 503)
 
-    return Worker(app=app, metrics=metrics, processor=processor)
+    return Worker(app=app, metrics=metrics, prepare=stage1, decide=stage2)
 
 
 def is_ready(app: Any) -> bool:
@@ -174,10 +186,10 @@ def is_ready(app: Any) -> bool:
     )
 
 
-async def _report_lag(app: Any, metrics: Metrics, topic: str) -> None:
+async def _report_lag(app: Any, metrics: Metrics, topics: tuple[str, ...]) -> None:
     consumer = app.consumer
     for tp in consumer.assignment():
-        if tp.topic != topic:
+        if tp.topic not in topics:
             continue
         highwater = consumer.highwater(tp)
         if highwater is None:
@@ -197,7 +209,9 @@ def _wire_ops_metrics(
     that a restructured app only has to call it again."""
     # Created at zero so that rate() sees the first items (a series born with its first value
     # has no increase to show).
-    metrics.items_in.labels(settings.topics.raw)
+    inputs = (settings.topics.raw, prepared_topic(settings))
+    for topic in inputs:
+        metrics.items_in.labels(topic)
     # The language models load (and are checksummed) when the pipeline is built, or start fails.
     metrics.set_model_loaded("langid", ALL_LANGUAGES, loaded=True)
     kb_meta = pipeline.extractor.meta
@@ -214,9 +228,12 @@ def _wire_ops_metrics(
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def sample_ops_metrics() -> None:
         metrics.ready.set(1 if is_ready(app) else 0)
-        metrics.observe_dedupe_state(table)
         consumer = app.consumer
-        owned = [tp for tp in consumer.assignment() if tp.topic == settings.topics.raw]
+        owned = [tp for tp in consumer.assignment() if tp.topic in inputs]
+        # Only the owner of the prepared partition reports the table: a standby's copy (or what
+        # a former owner still holds) is not the state decisions are made against.
+        owner = any(tp.topic == inputs[1] for tp in owned)
+        metrics.observe_dedupe_state(table if owner else {})
         keys = [(tp.topic, tp.partition) for tp in owned]
         metrics.forget_partitions(keys)
         offsets.retain(keys)

@@ -4,7 +4,7 @@
     wirestream enrich [FILE ...]   run the enrichment core on files, no broker; JSONL to stdout
     wirestream produce FILE ...    feed raw items into the raw topic
     wirestream tail                print enriched events (and dead letters) readably
-    wirestream topics              create the raw, enriched and dead-letter topics
+    wirestream topics              create the raw, enriched, dead-letter and prepared topics
     wirestream deadletter inspect  summarise dead letters by reason
     wirestream deadletter replay   re-inject selected dead letters into the raw topic
     wirestream similarity FILE     score pairs of items as the dedupe stage would
@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--max", type=int, help="stop after this many events")
     tail.add_argument("--idle-timeout", type=float, help="stop after this many idle seconds")
 
-    sub.add_parser("topics", help="create the raw, enriched and dead-letter topics if missing")
+    sub.add_parser(
+        "topics", help="create the raw, enriched, dead-letter and prepared topics if missing"
+    )
     deadletter.add_parser(sub)
     similarity.add_parser(sub)
     return parser

@@ -16,8 +16,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
-from streams.errors import TransientError
-from streams.settings import Settings
+from streams.errors import ConfigError, TransientError
+from streams.settings import Settings, prepared_topic
+
+DEDUPE_TABLE = "dedupe"
+# The prepared topic, and so the dedupe table co-partitioned with it, has exactly one partition:
+# every dedupe decision meets the whole state (docs/architecture.md, "Topology").
+PREPARED_PARTITIONS = 1
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -38,19 +43,29 @@ def client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def dedupe_changelog(settings: Settings) -> str:
+    """The dedupe table's changelog topic, named as faust names it."""
+    return f"{settings.worker.app_id}-{DEDUPE_TABLE}-changelog"
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the raw, enriched and dead-letter topics if missing; returns the ones created."""
+    """Create the raw, enriched, dead-letter and prepared topics if missing; returns the ones
+    created. Refuses (ConfigError) a prepared topic or dedupe changelog with more than one
+    partition: decisions would then miss state again (docs/architecture.md, "Upgrading")."""
     topics = settings.topics
     wanted = [
         (topics.raw, topics.raw_partitions),
         (topics.enriched, topics.enriched_partitions),
         (topics.deadletter, topics.deadletter_partitions),
+        (prepared_topic(settings), PREPARED_PARTITIONS),
     ]
     admin = AIOKafkaAdminClient(**client_options(settings))
     created: list[str] = []
     try:
         await admin.start()
         existing = set(await admin.list_topics())
+        single = [prepared_topic(settings), dedupe_changelog(settings)]
+        await _check_single_partition(admin, [name for name in single if name in existing])
         for name, partitions in wanted:
             if name in existing:
                 continue
@@ -66,6 +81,17 @@ async def ensure_topics(settings: Settings) -> list[str]:
     finally:
         await admin.close()
     return created
+
+
+async def _check_single_partition(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    for described in await admin.describe_topics(names) if names else []:
+        count = len(described["partitions"])
+        if count != PREPARED_PARTITIONS:
+            raise ConfigError(
+                f"topic {described['topic']} has {count} partitions; the decide stage needs "
+                f"exactly {PREPARED_PARTITIONS} (a changelog written by the one-stage worker? "
+                "see docs/architecture.md, Upgrading)"
+            )
 
 
 @asynccontextmanager

@@ -58,6 +58,10 @@ class TopicSettings:
     raw: str = "wire.raw"
     enriched: str = "wire.enriched"
     deadletter: str = "wire.deadletter"
+    # The internal topic between the two stages (prepare on the raw partitions, then decide on
+    # this topic's single partition: docs/architecture.md). None: "<worker.app_id>-prepared", so
+    # that deployments on one cluster never share it, as faust names its changelog topics.
+    prepared: str | None = None
     raw_partitions: int = 4
     enriched_partitions: int = 4
     deadletter_partitions: int = 1
@@ -81,6 +85,10 @@ class WorkerSettings:
     commit_every: int = 200
     shutdown_timeout_s: float = 20.0
     lag_poll_interval_s: float = 5.0
+    # Workers that tail the dedupe table's changelog besides its owner (faust's
+    # table_standby_replicas); with the in-memory store a takeover still replays the changelog
+    # (docs/architecture.md, "Failure behaviour").
+    standby_replicas: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +208,11 @@ def _coerce(hint: Any, value: Any, name: str) -> Any:  # noqa: PLR0911 - one bra
     if hint is Secret:
         return Secret(value)
     return str(value)
+
+
+def prepared_topic(settings: Settings) -> str:
+    """The internal topic between the prepare and decide stages (``topics.prepared``)."""
+    return settings.topics.prepared or f"{settings.worker.app_id}-prepared"
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

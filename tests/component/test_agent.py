@@ -1,5 +1,6 @@
-"""The faust agent itself, run by faust's test context (no broker): it hands every message to the
-processor, which publishes or dead-letters it, and the dedupe table sees the writes."""
+"""The faust agents themselves, run by faust's test context (no broker): ``prepare`` hands every
+raw message to stage 1, which forwards or dead-letters it; ``decide`` hands the forwarded records
+to stage 2, which publishes, and the dedupe table sees the writes."""
 
 from __future__ import annotations
 
@@ -7,36 +8,46 @@ import orjson
 import pytest
 
 from streams.app import build_worker
-from streams.settings import Settings
-from tests.component.test_processor import RecordingPublisher
+from streams.settings import Settings, prepared_topic
+from tests.support.stages import RecordingPublisher
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_agent_publishes_dedupes_and_dead_letters() -> None:
-    worker = build_worker(Settings())
+async def test_agents_prepare_decide_dedupe_and_dead_letter() -> None:
+    settings = Settings()
+    worker = build_worker(settings)
     publisher = RecordingPublisher()
-    worker.processor.publisher = publisher
-    agent = next(iter(worker.app.agents.values()))
+    worker.prepare.publisher = publisher
+    worker.decide.publisher = publisher
+    agents = {agent.name.rsplit(".", 1)[-1]: agent for agent in worker.app.agents.values()}
+    assert set(agents) == {"prepare", "decide"}
+    assert worker.app.tables["dedupe"].partitions == 1
+    assert list(agents["decide"].channel.topics) == [prepared_topic(settings)]
     item = orjson.dumps({"id": "a1", "body": "Dockworkers in Oslo started a strike on Monday."})
-    async with agent.test_context() as ctx:
+    async with agents["prepare"].test_context() as ctx:
+        # The same item on two raw partitions, and a broken one.
         await ctx.put(item, key=b"a1", partition=0)
-        await ctx.put(item, key=b"a1", partition=0)
-        await ctx.put(b"\xff\xfe", key=b"x", partition=0)
+        await ctx.put(item, key=b"a1-again", partition=3)
+        await ctx.put(b"\xff\xfe", key=b"x", partition=1)
+    assert len(publisher.forwarded) == 2
+    assert [d[2]["x-deadletter-reason"] for d in publisher.dead] == [b"not_utf8"]
+
+    async with agents["decide"].test_context() as ctx:
+        for key, value, headers in publisher.forwarded:
+            await ctx.put(value, key=key, partition=0, headers=headers)
 
     assert len(publisher.published) == 1
     event = orjson.loads(publisher.published[0][1])
     assert event["id"] == "a1"
     assert any(e["name"] == "Oslo" for e in event["entities"])
-    assert [d[2]["x-deadletter-reason"] for d in publisher.dead] == [b"not_utf8"]
     table = worker.app.tables["dedupe"]
     assert any(key.startswith("h:") for key in table)
-    assert (
-        worker.metrics.registry.get_sample_value(
-            "wirestream_duplicates_total", {"status": "duplicate"}
-        )
-        == 1
-    )
+    registry = worker.metrics.registry
+    assert registry.get_sample_value("wirestream_duplicates_total", {"status": "duplicate"}) == 1
+    topics = {"wire.raw": 3, prepared_topic(settings): 2}
+    for topic, count in topics.items():
+        assert registry.get_sample_value("wirestream_items_in_total", {"topic": topic}) == count
     # The test context builds faust's consumer thread, whose private loop is only closed by a
     # full worker shutdown; close it here so no ResourceWarning leaks into later tests.
     worker.app.consumer._thread.thread_loop.close()

@@ -11,70 +11,12 @@ import orjson
 import pytest
 
 from tests.integration.conftest import Deployment
+from tests.support.stories import WORDS
 from tests.support.topics import read_all, send
 
+OUTCOMES = ("enriched", "duplicate", "deadletter")
 CITIES = ("Rotterdam", "Lisbon", "Warsaw", "Nairobi", "Osaka", "Lima", "Oslo", "Cairo")
 TOTAL = 2400
-
-
-WORDS = [
-    "harbour",
-    "council",
-    "ferry",
-    "grain",
-    "tariff",
-    "drought",
-    "vaccine",
-    "election",
-    "strike",
-    "bridge",
-    "court",
-    "budget",
-    "pipeline",
-    "refinery",
-    "rail",
-    "outage",
-    "merger",
-    "lawsuit",
-    "summit",
-    "protest",
-    "wildfire",
-    "flood",
-    "satellite",
-    "reactor",
-    "clinic",
-    "airline",
-    "union",
-    "treaty",
-    "census",
-    "audit",
-    "tender",
-    "auction",
-    "festival",
-    "stadium",
-    "museum",
-    "glacier",
-    "vineyard",
-    "copper",
-    "lithium",
-    "shipyard",
-    "border",
-    "customs",
-    "pension",
-    "subsidy",
-    "mayor",
-    "senate",
-    "minister",
-    "governor",
-    "parliament",
-    "coalition",
-    "inquiry",
-    "verdict",
-    "ceasefire",
-    "convoy",
-    "harvest",
-    "quota",
-]
 
 
 def story(n: int) -> str:
@@ -119,10 +61,14 @@ def test_sigkill_mid_stream_loses_nothing(deployment: Deployment, record_propert
     send(bootstrap, deployment.topic("raw"), values)
 
     first = deployment.worker().start()
-    first.wait_metric("wirestream_items_out_total", TOTAL * 0.25, timeout=120, outcome="enriched")
-    processed_before_kill = first.metric("wirestream_items_in_total", topic=deployment.topic("raw"))
+    # Killed while both stages are mid-stream: prepare (raw topic) at a quarter or more, decide
+    # (prepared topic) behind it.
+    raw = deployment.topic("raw")
+    first.wait_metric("wirestream_items_in_total", TOTAL * 0.25, timeout=120, topic=raw)
+    processed_before_kill = first.metric("wirestream_items_in_total", topic=raw)
+    finished = sum(first.metric("wirestream_items_out_total", outcome=o) for o in OUTCOMES)
     first.kill()
-    assert processed_before_kill < TOTAL, "the stream finished before the kill; make it longer"
+    assert finished < TOTAL, "the stream finished before the kill; make it longer"
 
     second = deployment.worker().start()
     expected = {f"k-{n:05d}" for n in range(TOTAL)}
@@ -161,9 +107,11 @@ def test_sigkill_mid_stream_loses_nothing(deployment: Deployment, record_propert
 
     twice = sum(1 for count in published.values() if count > 1)
     record_property("processed_before_kill", processed_before_kill)
+    record_property("finished_before_kill", finished)
     record_property("published_twice", twice)
     print(
-        f"\ncrash test: {processed_before_kill:.0f} items in before SIGKILL; "
+        f"\ncrash test: {processed_before_kill:.0f} items prepared and {finished:.0f} finished "
+        "before SIGKILL; "
         f"{twice} enriched events published twice after the restart"
     )
 
@@ -187,6 +135,7 @@ def test_sigterm_stops_gracefully_and_commits(deployment: Deployment, grace_s: f
     again = deployment.worker().start()
     time.sleep(3)
     assert again.metric("wirestream_items_in_total", topic=deployment.topic("raw")) == 0
+    assert again.metric("wirestream_items_in_total", topic=deployment.topic("prepared")) == 0
     again.stop()
     records = read_all(bootstrap, deployment.topic("enriched"), until=lambda r: len(r) >= 200)
     assert len(records) == 200

@@ -96,8 +96,9 @@ def stack(kafka: KafkaBroker, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
         # The gauges sampled on a timer catch up a poll and a scrape later.
         prometheus.wait_for("wirestream_dedupe_state_items > 0", bool, timeout=60)
+        # Four raw partitions and the prepared topic's one.
         prometheus.wait_for(
-            "wirestream_committed_offset_age_seconds", lambda rows: len(rows) == 4, timeout=60
+            "wirestream_committed_offset_age_seconds", lambda rows: len(rows) == 5, timeout=60
         )
         yield Stack(deployment, worker, prometheus, len(lines))
     finally:
@@ -224,7 +225,10 @@ def test_ops_metrics_describe_the_processed_feed(stack: Stack) -> None:
     assert value_of(prometheus.query(f"wirestream_dedupe_state_items{selector}")) > 0
     assert value_of(prometheus.query(f"wirestream_dedupe_state_bytes{selector}")) > 0
     ages = prometheus.query(f"wirestream_committed_offset_age_seconds{selector}")
-    assert {row["metric"]["partition"] for row in ages} == {"0", "1", "2", "3"}
+    assert {(row["metric"]["topic"], row["metric"]["partition"]) for row in ages} == {
+        *((stack.raw_topic, str(p)) for p in range(4)),
+        (stack.deployment.topic("prepared"), "0"),
+    }
     enriched = value_of(
         prometheus.query(
             f'wirestream_items_out_total{{instance="{stack.instance}",outcome="enriched"}}'

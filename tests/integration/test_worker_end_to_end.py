@@ -121,9 +121,12 @@ def test_metrics_show_what_happened(
     stack: tuple[Deployment, WorkerProcess, PrometheusServer],
 ) -> None:
     """The worker's /metrics, scraped by a real Prometheus server, tell the tests' story."""
-    _deployment, _worker, prometheus = stack
+    deployment, _worker, prometheus = stack
+    raw, prepared = deployment.topic("raw"), deployment.topic("prepared")
     expected = {
-        "wirestream_items_in_total": 2 + len(BAD_INPUTS) + 1,
+        # Stage 1 takes every raw message; stage 2 the three that were not dead-lettered.
+        f'wirestream_items_in_total{{topic="{raw}"}}': 2 + len(BAD_INPUTS) + 1,
+        f'wirestream_items_in_total{{topic="{prepared}"}}': 3,
         'wirestream_items_out_total{outcome="enriched"}': 2,
         'wirestream_items_out_total{outcome="duplicate"}': 1,
         'wirestream_items_out_total{outcome="deadletter"}': len(BAD_INPUTS),
@@ -147,10 +150,15 @@ def test_metrics_show_what_happened(
         "langid",
         "entities",
     }
+    # The four raw partitions and the prepared topic's one, all owned by this single worker.
     lag = prometheus.wait_for(
-        "wirestream_consumer_lag_messages", lambda rows: len(rows) == 4, timeout=30
+        "wirestream_consumer_lag_messages", lambda rows: len(rows) == 5, timeout=30
     )
     assert all(float(row["value"][1]) == 0 for row in lag)
+    assert {(row["metric"]["topic"], row["metric"]["partition"]) for row in lag} == {
+        *((raw, str(p)) for p in range(4)),
+        (prepared, "0"),
+    }
 
 
 def test_produce_and_tail_commands(

@@ -21,8 +21,15 @@ class Record:
 
 
 def send(
-    bootstrap: str, topic: str, values: Sequence[bytes], keys: Sequence[bytes | None] = ()
+    bootstrap: str,
+    topic: str,
+    values: Sequence[bytes],
+    keys: Sequence[bytes | None] = (),
+    partitions: Sequence[int | None] = (),
 ) -> None:
+    """Send ``values`` in order; ``keys`` and ``partitions`` (None: the partitioner's choice)
+    apply index by index where given."""
+
     async def run() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
         await producer.start()
@@ -30,7 +37,10 @@ def send(
             pending = []
             for index, value in enumerate(values):
                 key = keys[index] if index < len(keys) else None
-                pending.append(await producer.send(topic, value=value, key=key))
+                partition = partitions[index] if index < len(partitions) else None
+                pending.append(
+                    await producer.send(topic, value=value, key=key, partition=partition)
+                )
             await asyncio.gather(*pending)
         finally:
             await producer.stop()

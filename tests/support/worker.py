@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,9 +13,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 WIRESTREAM = Path(sys.executable).parent / "wirestream"
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 @dataclass
@@ -64,6 +67,31 @@ class WorkerProcess:
 
     def metrics_text(self) -> str:
         return self.get("/metrics")[1].decode()
+
+    def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
+        """Every sample of ``name`` on /metrics, with its labels."""
+        found = []
+        for line in self.metrics_text().splitlines():
+            series, _, value = line.rpartition(" ")
+            if series == name or series.startswith(f"{name}{{"):
+                found.append((dict(_LABEL.findall(series)), float(value)))
+        return found
+
+    def partitions(self, topic: str) -> set[int]:
+        """The partitions of ``topic`` this worker consumes, as its per-partition gauges show
+        them (sampled every ``worker.lag_poll_interval_s``)."""
+        gauge = "wirestream_committed_offset_age_seconds"
+        return {int(s["partition"]) for s, _ in self.samples(gauge) if s["topic"] == topic}
+
+    def log_events(self, event: str) -> list[dict[str, Any]]:
+        """The worker's JSON log lines whose ``event`` is ``event``."""
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if f'"{event}"' in line and line.startswith("{"):
+                record = json.loads(line)
+                if record.get("event") == event:
+                    found.append(record)
+        return found
 
     def metric(self, name: str, **labels: str) -> float:
         """The current value of one sample on /metrics (0 when absent)."""
