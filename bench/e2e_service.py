@@ -39,6 +39,8 @@ class SystemSpec:
         return self.module == "bench.e2e_worker"
 
 
+POOL = os.environ.get("BENCH_POOL_PROCESSES") or str(max(1, (os.cpu_count() or 2) - 1))
+
 SYSTEMS = {
     "aiokafka_passthrough": SystemSpec(
         "aiokafka_passthrough", "bench.baselines.aiokafka_passthrough", web=False
@@ -46,6 +48,20 @@ SYSTEMS = {
     "faust_passthrough": SystemSpec("faust_passthrough", "bench.baselines.faust_passthrough", True),
     "full": SystemSpec("full", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "full"}),
     "fast": SystemSpec("fast", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "fast"}),
+    # The same worker with its prepare stage in a process pool (worker.prepare_processes): one
+    # process per core left over by the worker's own loop.
+    "full_pool": SystemSpec(
+        "full_pool",
+        "bench.e2e_worker",
+        True,
+        {"WIRESTREAM_WORKER_PROFILE": "full", "WIRESTREAM_WORKER_PREPARE_PROCESSES": POOL},
+    ),
+    "fast_pool": SystemSpec(
+        "fast_pool",
+        "bench.e2e_worker",
+        True,
+        {"WIRESTREAM_WORKER_PROFILE": "fast", "WIRESTREAM_WORKER_PREPARE_PROCESSES": POOL},
+    ),
 }
 
 
@@ -133,15 +149,30 @@ class Service:
         return parse_metrics(body.decode())
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the process (all its threads), from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User + system CPU of the process (all its threads) and of its child processes (a
+        prepare pool), from /proc."""
+        total = 0
+        for pid in _family(self.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended between the listing and the read
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
 
     def rss_mb(self) -> tuple[float, float]:
-        """(current, peak) resident set size in MB."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE))
-        return int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024
+        """(current, peak) resident set size in MB, the process and its children summed (each
+        one's own peak: an upper bound of the family's peak)."""
+        current = peak = 0
+        for pid in _family(self.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE))
+            current += int(values.get("VmRSS", 0))
+            peak += int(values.get("VmHWM", 0))
+        return current / 1024, peak / 1024
 
     def stop(self, timeout: float = 40.0) -> int:
         """SIGTERM and wait (the worker's own watchdog ends a hung stop after 20 s)."""
@@ -240,3 +271,23 @@ def lag_summary(lags: list[float], window_s: float, wake_s: float = 0.01) -> dic
         "stalls_over_1s": sum(1 for x in lags if x > 1000),
         "blocked_share": min(1.0, sum(lags) / 1000.0 / window_s) if window_s > 0 else 0.0,
     }
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and every process descended from it, from the parent ids in /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family = [root]
+    for pid in sorted(parents):
+        ancestor = parents.get(pid)
+        seen = 0
+        while ancestor and ancestor not in family and seen < 8:
+            ancestor, seen = parents.get(ancestor), seen + 1
+        if ancestor in family and pid not in family:
+            family.append(pid)
+    return family

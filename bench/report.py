@@ -13,7 +13,7 @@ import statistics
 from typing import Any
 
 BASELINES = ("aiokafka_passthrough", "faust_passthrough")
-PROFILES = ("full", "fast")
+PROFILES = ("full", "fast", "full_pool", "fast_pool")
 # Known stages in pipeline order; any other stage a newer core reports is appended after them.
 STAGES = ("decode", "normalize", "dedupe", "langid", "entities", "encode", "publish")
 GOALS = (
@@ -137,6 +137,8 @@ def _ratios(s: Summary, systems: dict[str, Any], core: dict[str, Any]) -> None:
     ratio("full_to_faust_passthrough", rate("full"), rate("faust_passthrough"))
     ratio("faust_to_aiokafka_passthrough", rate("faust_passthrough"), rate("aiokafka_passthrough"))
     ratio("fast_to_full", rate("fast"), rate("full"))
+    ratio("full_pool_to_full", rate("full_pool"), rate("full"))
+    ratio("fast_pool_to_fast", rate("fast_pool"), rate("fast"))
 
     def per_cpu(name: str) -> float | None:
         m = systems.get(name)
@@ -220,6 +222,8 @@ def _systems(t: dict[str, Any]) -> list[str]:
         ("faust passthrough", "baseline.faust_passthrough", "rss_mb.faust_passthrough"),
         ("wirestream full", "e2e.full", "rss_mb.worker"),
         ("wirestream fast", "e2e.fast", "rss_mb.worker_fast"),
+        ("full, prepare pool", "e2e.full_pool", "rss_mb.full_pool"),
+        ("fast, prepare pool", "e2e.fast_pool", "rss_mb.fast_pool"),
     ]
     for label, base, rss in rows:
         if _dig(t, f"{base}.items_per_s") is None:

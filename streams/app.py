@@ -28,9 +28,16 @@ from streams.core.pipeline import Pipeline
 from streams.kafka_io import DEDUPE_TABLE, PREPARED_PARTITIONS
 from streams.logs import get_logger
 from streams.metrics import ALL_LANGUAGES, Metrics, OffsetAgeTracker
+from streams.prepare_pool import PreparePool
 from streams.settings import KafkaSettings, Settings, prepared_topic
 
 log = get_logger("wirestream.app")
+
+# With a prepare pool the agent takes raw messages in batches: enough to keep every pool process
+# busy while the loop forwards the previous results, and a short wait so that a trickle of items
+# is not held back (the latency goal is tens of milliseconds).
+PREPARE_BATCH = 32
+PREPARE_WITHIN_S = 0.01
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -139,11 +146,17 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     policy = policy_for(settings.worker.on_internal_error)
     stage1 = PrepareProcessor(pipeline, publisher, metrics, options, policy=policy)
     stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
+    stage1.pool = _start_prepare_pool(app, settings)
 
     @app.agent(raw, name="prepare")
     async def prepare(stream: Any) -> None:
-        async for event in stream.events():
-            await stage1.handle(event.message)
+        if stage1.pool is None:
+            async for event in stream.events():
+                await stage1.handle(event.message)
+            return
+        # take_events acks a batch only after the loop body has handled it (faust streams.py).
+        async for events in stream.take_events(PREPARE_BATCH, within=PREPARE_WITHIN_S):
+            await stage1.handle_batch([event.message for event in events])
 
     @app.agent(prepared, name="decide")
     async def decide(stream: Any) -> None:
@@ -173,6 +186,24 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         return web.json({"ready": ready}, status=200 if ready else 503)
 
     return Worker(app=app, metrics=metrics, prepare=stage1, decide=stage2)
+
+
+def _start_prepare_pool(app: Any, settings: Settings) -> PreparePool | None:
+    """The prepare pool of ``worker.prepare_processes`` processes, loaded before the worker
+    starts (a broken model fails the start), and shut down with the app."""
+    processes = settings.worker.prepare_processes
+    if processes <= 0:
+        return None
+    pool = PreparePool(settings, processes)
+    tick = time.perf_counter()
+    pool.warm_up()
+    log.info("prepare_pool_started", processes=processes, seconds=time.perf_counter() - tick)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def stop_prepare_pool(app: Any, **kwargs: Any) -> None:
+        pool.close()
+
+    return pool
 
 
 def is_ready(app: Any) -> bool:

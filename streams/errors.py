@@ -52,6 +52,11 @@ class ItemRejected(WirestreamError):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self) -> tuple[type[ItemRejected], tuple[DeadLetterReason, str]]:
+        # Rejections cross process boundaries (the prepare pool): pickle rebuilds them from
+        # both arguments, not from Exception.args, which holds the message alone.
+        return type(self), (self.reason, self.message)
+
 
 class DecodeError(ItemRejected):
     """The bytes cannot be read as text or as the JSON they claim to be."""

@@ -89,6 +89,10 @@ class WorkerSettings:
     # table_standby_replicas); with the in-memory store a takeover still replays the changelog
     # (docs/architecture.md, "Failure behaviour").
     standby_replicas: int = 1
+    # Processes that run the prepare stage (normalize, langid, entities, fingerprint) off the
+    # event loop, each loading its own models (streams/prepare_pool.py). 0: inline, in the
+    # worker's own process, one core. On a host with spare cores, cores - 1 per worker.
+    prepare_processes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,16 @@ def stack(
     kafka: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Deployment, WorkerProcess, PrometheusServer]]:
     base = tmp_path_factory.mktemp("e2e")
-    deployment = Deployment(kafka, base, WIRESTREAM_WORKER_MAX_ITEM_BYTES=MAX_ITEM_BYTES)
+    # This worker prepares in a pool process (the other integration tests run prepare inline),
+    # so the pool's path is the one these tests prove: the seed, bad input, metrics.
+    deployment = Deployment(
+        kafka,
+        base,
+        WIRESTREAM_WORKER_MAX_ITEM_BYTES=MAX_ITEM_BYTES,
+        WIRESTREAM_WORKER_PREPARE_PROCESSES="1",
+    )
     worker = deployment.worker().start()
+    assert "prepare_pool_started" in worker.log_path.read_text(), worker.tail_log()
     prometheus = start_prometheus(base / "prometheus", [f"127.0.0.1:{worker.web_port}"])
     try:
         yield deployment, worker, prometheus
