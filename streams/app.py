@@ -89,10 +89,12 @@ class Worker:
     decide: DecideProcessor
 
 
-def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
+def faust_app(settings: Settings, **options: Any) -> faust.App:
+    """The faust App every wirestream process runs on (the worker, and the benchmark's faust
+    baseline, which must differ from the worker only in what its agent does): broker, timeouts,
+    commits, store and web server from the settings; ``options`` adds or overrides faust's."""
     faust_fixes.apply()
-    metrics = metrics or Metrics()
-    app = faust.App(
+    return faust.App(
         settings.worker.app_id,
         broker=broker_urls(settings.kafka.bootstrap),
         broker_credentials=broker_credentials(settings.kafka),
@@ -101,22 +103,30 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         broker_commit_interval=settings.worker.commit_interval_s,
         broker_commit_every=settings.worker.commit_every,
         # State lives in memory and is rebuilt from the changelog topic at start: durable, and
-        # no RocksDB build needed. The dedupe issue revisits this for large windows.
+        # no RocksDB build needed (docs/architecture.md, "State").
         store="memory://",
         datadir=settings.worker.data_dir,
         topic_partitions=settings.topics.raw_partitions,
         topic_replication_factor=settings.kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
         processing_guarantee=settings.worker.processing_guarantee,
-        # Another worker tails the dedupe table's changelog, ready to take partition 0 over.
-        table_standby_replicas=settings.worker.standby_replicas,
-        # The prepare stage rejects an item whose record would not fit (agents_handoff).
-        producer_max_request_size=MAX_RECORD_BYTES,
         web_enabled=True,
         web_bind=settings.web.bind,
         web_host=settings.web.bind,
         web_port=settings.web.port,
         autodiscover=False,
+        **options,
+    )
+
+
+def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
+    metrics = metrics or Metrics()
+    app = faust_app(
+        settings,
+        # Another worker tails the dedupe table's changelog, ready to take partition 0 over.
+        table_standby_replicas=settings.worker.standby_replicas,
+        # The prepare stage rejects an item whose record would not fit (agents_handoff).
+        producer_max_request_size=MAX_RECORD_BYTES,
     )
     topics = settings.topics
 

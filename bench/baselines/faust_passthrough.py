@@ -17,37 +17,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import faust
-
 from bench.e2e_worker import LAG_FILE_ENV, install_probe
-from streams import faust_fixes
-from streams.app import broker_credentials, broker_urls
+from streams.app import faust_app
 from streams.kafka_io import ensure_topics
 from streams.settings import Settings, load_settings
 
 
 def build_app(settings: Settings) -> Any:
-    faust_fixes.apply()
-    app = faust.App(
-        settings.worker.app_id,
-        broker=broker_urls(settings.kafka.bootstrap),
-        broker_credentials=broker_credentials(settings.kafka),
-        broker_session_timeout=settings.kafka.session_timeout_s,
-        broker_heartbeat_interval=settings.kafka.heartbeat_interval_s,
-        broker_commit_interval=settings.worker.commit_interval_s,
-        broker_commit_every=settings.worker.commit_every,
-        store="memory://",
-        datadir=settings.worker.data_dir,
-        topic_partitions=settings.topics.raw_partitions,
-        topic_replication_factor=settings.kafka.replication_factor,
-        consumer_auto_offset_reset="earliest",
-        processing_guarantee=settings.worker.processing_guarantee,
-        web_enabled=True,
-        web_bind=settings.web.bind,
-        web_host=settings.web.bind,
-        web_port=settings.web.port,
-        autodiscover=False,
-    )
+    app = faust_app(settings)
     topics = settings.topics
     raw = app.topic(topics.raw, key_serializer="raw", value_serializer="raw")
     out = app.topic(topics.enriched, key_serializer="raw", value_serializer="raw")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import yaml
 
 from tests.conftest import SAMPLE_FEED
 from tests.integration.conftest import Deployment
+from tests.support.checks import assert_promtool_clean, git_head
 from tests.support.services import (
     KafkaBroker,
     PrometheusResult,
@@ -120,16 +120,7 @@ def test_promtool_check_metrics_is_clean_on_the_worker(stack: Stack) -> None:
     promtool = _prometheus_binaries()[1]
     exposition = stack.worker.metrics_text()
     assert "wirestream_items_out_total" in exposition
-    result = subprocess.run(
-        [promtool, "check", "metrics"],
-        input=exposition.encode(),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    output = (result.stdout + result.stderr).decode()
-    assert result.returncode == 0, output
-    assert output.strip() == "", output
+    assert_promtool_clean(promtool, exposition.encode())
 
 
 def substitute(expr: str, stack: Stack) -> str:
@@ -242,10 +233,4 @@ def test_ops_metrics_describe_the_processed_feed(stack: Stack) -> None:
     assert 0 < published <= enriched
     assert value_of(prometheus.query(f"process_resident_memory_bytes{selector}")) > 0
     (build,) = prometheus.query(f"wirestream_build_info{selector}")
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert build["metric"]["commit"] == head
+    assert build["metric"]["commit"] == git_head()

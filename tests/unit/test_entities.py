@@ -13,8 +13,7 @@ import pytest
 
 from streams.core.entities import EntityExtractor
 from streams.core.normalize import normalize
-from streams.kb import curated, gazetteer
-from streams.kb.build import build, curated_digest
+from streams.kb import gazetteer
 from streams.kb.entry import minted_id
 from streams.kb.gazetteer import GazetteerMissingError
 from streams.models import Entity, RawItem
@@ -60,39 +59,6 @@ PUTIN = "wikidata:Q7747"
 TRUMP = "wikidata:Q22686"
 ZELENSKY = "wikidata:Q3874799"
 TELEGRAM = "wikidata:Q15616276"
-
-
-def _fresh(path: Path) -> bool:
-    try:
-        meta = gazetteer.read_meta(path)
-    except (OSError, gazetteer.GazetteerFormatError):
-        return False
-    built_from = meta.get("curated", {}).get("sha256")
-    return isinstance(built_from, str) and built_from == curated_digest(curated.CURATED_PATH)
-
-
-_BUILT: list[Path] = []  # one KB per test process, shared by the entity test modules
-
-
-def current_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The packaged KB when current, else one built once for the whole session."""
-    if _fresh(gazetteer.DEFAULT_PATH):
-        return gazetteer.DEFAULT_PATH
-    if not _BUILT:
-        out = tmp_path_factory.mktemp("kb") / "gazetteer.bin"
-        build(out)
-        _BUILT.append(out)
-    return _BUILT[0]
-
-
-@pytest.fixture(scope="session")
-def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return current_kb(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def extractor(kb_path: Path) -> EntityExtractor:
-    return EntityExtractor.load(kb_path)
 
 
 def ids(entities: tuple[Entity, ...]) -> list[str | None]:

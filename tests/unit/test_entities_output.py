@@ -1,5 +1,5 @@
 """Entities stage, the output side: unlinked names, model spans, the contract, and linking
-the same entity across languages. Runs on the real KB (see test_entities.current_kb)."""
+the same entity across languages. Runs on the real KB (tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from streams.core.entities import EntityExtractor
 from streams.kb import gazetteer
 from streams.models import Entity
-from tests.unit.test_entities import current_kb
 
 ROOT = Path(__file__).resolve().parents[2]
 CROSSLINGUAL = ROOT / "tests" / "data" / "crosslingual.jsonl"
@@ -23,16 +22,6 @@ RUSSIA = "geonames:2017370"
 KYIV = "geonames:703448"
 TELEGRAM = "wikidata:Q15616276"
 LEEDS = "geonames:2644688"
-
-
-@pytest.fixture(scope="session")
-def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return current_kb(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def extractor(kb_path: Path) -> EntityExtractor:
-    return EntityExtractor.load(kb_path)
 
 
 def ids(entities: tuple[Entity, ...]) -> list[str | None]:

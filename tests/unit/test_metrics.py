@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from streams import metrics as metrics_module
 from streams.metrics import Metrics, OffsetAgeTracker, build_commit
 from streams.models import DedupeStatus
+from tests.support.checks import git_head
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -163,12 +163,7 @@ def test_build_commit_prefers_the_file_written_at_build_time(
 def test_build_commit_asks_git_in_a_checkout_and_falls_back_to_unknown(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    head = git_head()
     monkeypatch.setattr(metrics_module, "BUILD_COMMIT_FILE", ROOT / "streams" / "NO_SUCH_FILE")
     assert build_commit() == head
     build_commit.cache_clear()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from prometheus_client import REGISTRY
 
 from streams.metrics import Metrics
 from streams.models import DedupeStatus
+from tests.support.checks import assert_promtool_clean
 from tests.support.services import _prometheus_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,16 +129,7 @@ def test_exposition_passes_promtool_check_metrics() -> None:
     metrics = Metrics()
     metrics.record_reload("watchlist", "failure")
     metrics.observe_published(DedupeStatus.UNIQUE, "2026-01-01T00:00:00Z", 1.8e9)
-    result = subprocess.run(
-        [promtool, "check", "metrics"],
-        input=metrics.exposition(),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    output = (result.stdout + result.stderr).decode()
-    assert result.returncode == 0, output
-    assert output.strip() == "", output
+    assert_promtool_clean(promtool, metrics.exposition())
 
 
 @pytest.mark.parametrize("name", ["wirestream_build_info"])
