@@ -42,8 +42,13 @@ class Harness:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
         )
+        # read_committed, as downstream consumers should: under exactly_once an output counts
+        # (and arrives) when its transaction commits.
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
         )
 
     async def start(self) -> None:
@@ -186,7 +191,11 @@ async def latency_phase(
     # No linger: a batching delay here would be charged to the system under test.
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=50
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        isolation_level="read_committed",
     )
     await producer.start()
     await consumer.start()

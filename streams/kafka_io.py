@@ -157,6 +157,8 @@ async def consumer(
         group_id=group,
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=group is not None,
+        # The worker writes in transactions (exactly_once): only committed output is output.
+        isolation_level="read_committed",
         **client_options(settings),
     )
     async with _running(client, settings) as started:

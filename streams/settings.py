@@ -76,9 +76,9 @@ class WorkerSettings:
     on_internal_error: Literal["deadletter", "crash"] = "deadletter"
     # full: every stage with its models (NER, embeddings); fast: the costliest optional parts off.
     profile: Literal["full", "fast"] = "full"
-    # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction.
-    # Not the default yet: with faust 0.15.3 a restarted worker missed dedupe state written
-    # before a SIGKILL (docs/architecture.md). at_least_once may repeat a crash's window.
+    # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction
+    # (with streams/faust_fixes.py; costs up to ~16 % throughput, docs/architecture.md).
+    # at_least_once may publish a crash's replayed window again.
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "at_least_once"
     commit_interval_s: float = 1.0
     # Commit after this many messages too: bounds what a crash replays (and republishes).

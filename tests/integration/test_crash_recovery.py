@@ -6,6 +6,7 @@ import random
 import re
 import time
 from collections import Counter
+from typing import Any
 
 import orjson
 import pytest
@@ -50,11 +51,15 @@ def stream_items() -> tuple[list[bytes], set[str], set[str]]:
     return values, duplicates, malformed
 
 
-def test_sigkill_mid_stream_loses_nothing(deployment: Deployment, record_property: object) -> None:
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_sigkill_mid_stream_loses_nothing(
+    deployment: Deployment, record_property: Any, guarantee: str
+) -> None:
     # Duplicates are published here too, so that every input leaves a record on a topic. The
     # fast profile (no sentence embeddings) keeps 2,400 items quick; delivery is what is tested.
     deployment.extra["WIRESTREAM_WORKER_PUBLISH_DUPLICATES"] = "true"
     deployment.extra["WIRESTREAM_WORKER_PROFILE"] = "fast"
+    deployment.extra["WIRESTREAM_WORKER_PROCESSING_GUARANTEE"] = guarantee
     values, duplicates, malformed = stream_items()
     bootstrap = deployment.kafka.bootstrap
     deployment.create_topics()
@@ -110,10 +115,14 @@ def test_sigkill_mid_stream_loses_nothing(deployment: Deployment, record_propert
     record_property("finished_before_kill", finished)
     record_property("published_twice", twice)
     print(
-        f"\ncrash test: {processed_before_kill:.0f} items prepared and {finished:.0f} finished "
-        "before SIGKILL; "
+        f"\ncrash test ({guarantee}): {processed_before_kill:.0f} items prepared and "
+        f"{finished:.0f} finished before SIGKILL; "
         f"{twice} enriched events published twice after the restart"
     )
+    if guarantee == "exactly_once":
+        # Transactions: what a read_committed consumer sees is each input's outputs exactly once.
+        assert twice == 0, sorted(i for i, count in published.items() if count > 1)[:10]
+        assert len(dead) == len(malformed), "a dead letter was published twice"
 
 
 @pytest.mark.parametrize("grace_s", [20.0])

@@ -162,7 +162,10 @@ def test_metrics_show_what_happened(
     lag = prometheus.wait_for(
         "wirestream_consumer_lag_messages", lambda rows: len(rows) == 5, timeout=30
     )
-    assert all(float(row["value"][1]) == 0 for row in lag)
+    # Caught up. Under exactly_once a partition's log ends with the commit marker of its last
+    # transaction, an offset no record is delivered from, so an idle partition shows 1 (as
+    # Kafka's own consumer-group tool does); the bound holds for both guarantees.
+    assert all(float(row["value"][1]) <= 1 for row in lag), lag
     assert {(row["metric"]["topic"], row["metric"]["partition"]) for row in lag} == {
         *((raw, str(p)) for p in range(4)),
         (prepared, "0"),

@@ -1,0 +1,157 @@
+"""The exactly-once and restart patches of streams.faust_fixes, on stand-ins for faust's classes.
+
+The crash test (tests/integration/test_crash_recovery.py, exactly_once) proves them on a broker;
+these pin down the mechanics: routing to the source transaction, the buffered-record drain, the
+commit gate, and the fetch snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from streams import faust_fixes
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclass
+class Conf:
+    id: str = "ws"
+    broker_request_timeout: float = 1.0
+
+
+@dataclass
+class App:
+    in_transaction: bool = True
+    conf: Conf = field(default_factory=Conf)
+    producer: Any = None
+
+
+class Producer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None]] = []
+
+    async def send(self, topic: str, *args: Any, transactional_id: str | None = None) -> None:
+        self.sent.append((topic, transactional_id))
+
+
+class Manager:
+    def __init__(self) -> None:
+        self.app = App()
+        self.producer = Producer()
+
+    async def send(self, topic: str, *args: Any, transactional_id: str | None = None) -> None:
+        self.producer.sent.append((topic, "by-destination"))
+
+
+faust_fixes.route_sends_to_source_transaction(Manager)
+
+
+async def test_a_record_for_an_input_joins_that_inputs_transaction() -> None:
+    manager = Manager()
+    token = faust_fixes._BUFFERED_SOURCE.set("ws-1-3")
+    try:
+        await manager.send("wire.enriched", b"k", b"v", None, None, None)
+    finally:
+        faust_fixes._BUFFERED_SOURCE.reset(token)
+    await manager.send("leader", b"k", b"v", None, None, None)  # no input: faust's own routing
+    assert manager.producer.sent == [("wire.enriched", "ws-1-3"), ("leader", "by-destination")]
+
+
+class Buffer:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.queue: list[Any] = []
+
+    def put(self, fut: Any) -> None:
+        self.queue.append(fut)
+
+    async def _send_pending(self, fut: Any) -> None:
+        fut.set_result(faust_fixes._BUFFERED_SOURCE.get())
+
+
+faust_fixes.track_buffered_sends(Buffer)
+
+
+async def test_a_commit_waits_for_buffered_records_and_refuses_a_failed_one() -> None:
+    app = App()
+    app.producer = type("P", (), {"buffer": Buffer(app)})()
+    buffer = app.producer.buffer
+    token = faust_fixes._BUFFERED_SOURCE.set("ws-1-0")  # as if written inside an input's event
+    try:
+        sent, failed = asyncio.Future[Any](), asyncio.Future[Any]()
+        buffer.put(sent)
+        buffer.put(failed)
+    finally:
+        faust_fixes._BUFFERED_SOURCE.reset(token)
+    drain = asyncio.ensure_future(faust_fixes.drain_buffered_sends(app))
+    await asyncio.sleep(0.01)
+    assert not drain.done()  # both still on their way
+    await buffer._send_pending(sent)
+    assert sent.result() == "ws-1-0"  # sent in the transaction of the event that wrote it
+    failed.set_exception(OSError("broker gone"))
+    with pytest.raises(RuntimeError, match="commit refused"):
+        await drain
+
+
+async def test_the_gate_keeps_commits_and_events_apart() -> None:
+    gate = faust_fixes.CommitGate()
+    log: list[str] = []
+
+    async def inner() -> Any:
+        for n in (1, 2):
+            try:
+                yield n
+            finally:
+                log.append(f"ack {n}")  # faust acks when the agent asks for the next event
+
+    async def agent() -> None:
+        async for n in faust_fixes._gated(gate, inner()):
+            log.append(f"start {n}")
+            await asyncio.sleep(0.05)
+            log.append(f"end {n}")
+
+    async def commit() -> None:
+        await asyncio.sleep(0.01)  # event 1 is in flight by now
+        async with gate.exclusive():
+            log.append("commit")
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(agent(), commit())
+    assert log == ["start 1", "end 1", "ack 1", "commit", "start 2", "end 2", "ack 2"]
+
+
+async def test_a_dead_task_or_the_committing_task_does_not_hold_a_commit() -> None:
+    gate = faust_fixes.CommitGate()
+    dead = asyncio.ensure_future(gate.enter())  # entered, then died without leaving
+    await dead
+    await gate.enter()  # this task has an event in flight and commits (faust's on_task_error)
+    async with asyncio.timeout(1):
+        async with gate.exclusive():
+            pass
+
+
+class Thread:
+    def __init__(self) -> None:
+        self.asked: list[Any] = []
+
+    async def _getmany(self, active_partitions: Any, timeout: float) -> dict[Any, Any]:
+        self.asked.append(active_partitions)
+        return {}
+
+
+faust_fixes.fetch_only_active_partitions(Thread)
+
+
+async def test_aiokafka_gets_a_copy_of_the_active_partitions_never_an_empty_set() -> None:
+    consumer = Thread()
+    live = {"raw-0", "changelog-0"}
+    await consumer._getmany(live, 1.0)
+    live.clear()  # faust pauses partitions by mutating its set, perhaps while a fetch waits
+    assert consumer.asked == [{"raw-0", "changelog-0"}]
+    assert await consumer._getmany(live, 1.0) == {}  # empty means "all" to aiokafka: not asked
+    assert len(consumer.asked) == 1
