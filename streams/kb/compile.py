@@ -74,6 +74,8 @@ _CURATED_ZIPF_CASED = 5.3  # a curated Latin/Cyrillic name is marked COMMON abov
 
 # A word this common that reads as proclitic + name (كما, بين) is checked against the name.
 _PREFIXED_MIN_ZIPF = 3.0
+# ... and ال + name only when the name alone is this common a word (see _prefixed_stop).
+_ARTICLE_REST_ZIPF = 4.0
 # Arabic proclitics: conjunction و/ف, then preposition ب/ل/ك, then the article.
 _CONJ = ("", "و", "ف")
 _PREP = ("", "ب", "ل", "ك")
@@ -259,6 +261,8 @@ def _prefixed_stop(
     if freqs is None:
         return out
     arabic_words: dict[str, float] = {}
+    # Arabic alone for the bare rest: in Persian قاهره is the name of Cairo itself.
+    arabic = freqs.by_lang.get("ar", {})
     for lang in ("ar", "fa", "ur"):
         for word, z in freqs.by_lang.get(lang, {}).items():
             arabic_words[word] = max(z, arabic_words.get(word, 0.0))
@@ -277,8 +281,14 @@ def _prefixed_stop(
             best = max(
                 (expected_zipf(entries[i]) for i, f in cands.items() if f & need), default=None
             )
-            if best is not None and z > best - 0.5 + UNCASED_WORD_MARGIN:
-                out.add(word)
+            if best is None or z <= best - 0.5 + UNCASED_WORD_MARGIN:
+                continue
+            # The article alone glued to a name is the name as written, as common as news makes
+            # it (القاهرة, Cairo): an everyday word only when the bare rest is one too (الخميس
+            # "Thursday", الجديدة "the new"), while قاهرة or خرطوم alone are rare.
+            if prefix == ARABIC_ARTICLE and arabic.get(rest, 0.0) < _ARTICLE_REST_ZIPF:
+                continue
+            out.add(word)
     return out
 
 

@@ -59,6 +59,8 @@ PUTIN = "wikidata:Q7747"
 TRUMP = "wikidata:Q22686"
 ZELENSKY = "wikidata:Q3874799"
 TELEGRAM = "wikidata:Q15616276"
+CAIRO = "geonames:360630"
+KHARTOUM = "geonames:379252"
 
 
 def ids(entities: tuple[Entity, ...]) -> list[str | None]:
@@ -191,6 +193,8 @@ def test_seed_counts_offsets_and_places(seed_entities: tuple[str, tuple[Entity, 
         ("article on a name that has none", "الموسكو", []),
         ("article-bearing name without article", "هند", []),
         ("article-bearing name with article and conjunction", "والهند", [INDIA]),
+        ("article + a name that is rare as a word alone", "في القاهرة والخرطوم", [CAIRO, KHARTOUM]),
+        ("article + an everyday word is no place", "يوم الخميس في المدينة الجديدة", []),
         ("cjk character stream", "俄罗斯总统在莫斯科会见", [RUSSIA, MOSCOW]),
         ("cjk longest match wins", "巴布亚新几内亚", [PAPUA_NEW_GUINEA]),
         ("cjk longest overlapping name wins", "代表团周二抵达莫斯科", [MOSCOW]),
@@ -263,6 +267,7 @@ def test_minted_ids_are_slugs_of_the_canonical_name(name: str, expected: str) ->
         ("Vladimir said so.", "en"),
         ("Pero no.", "es"),
         ("وكان الوفد في المدينة لما وصل", "ar"),  # Cannes, Medina, Lima
+        ("يوميا بأنه فكرة", "ar"),  # towns abroad: Umeå, Bāneh, Făgăraș
         ("كان", "ar"),
         ("تسوية الأزمة", "ar"),
         ("وقال المتحدث إن الجانبين اتفقا", "ar"),  # "وإن" folds to Van (Turkey) in Arabic
