@@ -331,31 +331,6 @@ def commit_transactions_whole(consumer_cls: Any) -> None:
     consumer_cls.force_commit = force_commit
 
 
-def reopen_closed_transactions(producer_cls: Any) -> None:
-    """The final commit at a graceful stop (``commit_and_end_transactions``) commits each
-    partition's transaction without opening a new one; when faust then commits again on the way
-    out, the same producers are no longer in a transaction and aiokafka raises
-    ``IllegalOperation: Not in the middle of a transaction``, which stopped the consumer half-way
-    and left SIGTERM to the shutdown watchdog. A producer with offsets to commit and no open
-    transaction gets one first (it holds no records: the offsets are the only content)."""
-    original = producer_cls.commit_transactions
-    if getattr(original, "reopens", False):
-        return
-
-    async def commit_transactions(
-        self: Any, tid_to_offset_map: Any, group_id: str, start_new_transaction: bool = True
-    ) -> None:
-        for transactional_id in tid_to_offset_map:
-            txn_producer = self._transaction_producers.get(transactional_id)
-            manager = getattr(txn_producer, "_txn_manager", None)
-            if manager is not None and not manager.is_in_transaction():
-                await txn_producer.begin_transaction()
-        await original(self, tid_to_offset_map, group_id, start_new_transaction)
-
-    commit_transactions.reopens = True  # type: ignore[attr-defined]
-    producer_cls.commit_transactions = commit_transactions
-
-
 def fresh_recovery_highwaters(thread_cls: Any) -> None:
     """Under exactly-once, the changelog's last stable offset comes from the broker (ListOffsets
     with read_committed), not from aiokafka's per-fetch cache, which may be stale or ``None``."""
@@ -446,7 +421,6 @@ def apply() -> None:
     from faust.tables.recovery import Recovery
     from faust.transport.consumer import Consumer, ThreadDelegateConsumer, TransactionManager
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-    from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducer
     from faust.transport.producer import ProducerBuffer
 
     refuse_stale_acks(Consumer)
@@ -455,7 +429,6 @@ def apply() -> None:
     commit_transactions_whole(Consumer)
     gate_stream_iteration(Stream)
     fresh_recovery_highwaters(AIOKafkaConsumerThread)
-    reopen_closed_transactions(AIOKafkaProducer)
     fetch_only_active_partitions(ThreadDelegateConsumer)
     if faust.__version__ == "0.15.3":  # a copy of that version's method, reordered
         seek_before_resuming_streams(Recovery)
