@@ -39,6 +39,7 @@ from bench.e2e_measure import Options, measure
 from bench.e2e_service import ROOT, SYSTEMS
 from bench.report import render, summarise
 from bench.workload import WorkItem, build_workload, describe
+from streams.settings import load_settings
 from tests.support.services import free_port, start_kafka
 
 __all__ = ["Options", "main", "run_benchmark", "write_outputs"]
@@ -73,6 +74,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--quick", action="store_true", help="2,000 items, 1 run: a smoke run")
     parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "latest.json")
     parser.add_argument("--keep-workdir", action="store_true")
+    parser.add_argument(
+        "--guarantee",
+        choices=("exactly_once", "at_least_once"),
+        default=load_settings({}).worker.processing_guarantee,
+        help="worker.processing_guarantee for every system (default: the shipped default; "
+        "exactly_once makes output visible at each transaction commit, which sets latency)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.runs, args.latency_seconds = min(args.items, 2000), 1, 5.0
@@ -94,6 +102,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         args.core_seconds,
         args.out,
         args.keep_workdir,
+        args.guarantee,
     )
 
 
@@ -225,6 +234,7 @@ def run_benchmark(opts: Options, bootstrap: str | None = None) -> dict[str, Any]
             "load_fraction": opts.load,
             "max_rate": opts.max_rate,
             "fixed_rate": opts.fixed_rate,
+            "processing_guarantee": opts.guarantee,
             "core_items": opts.core_items,
             "core_seconds": opts.core_seconds,
             "workload": describe(drain),

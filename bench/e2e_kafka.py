@@ -50,6 +50,7 @@ class Harness:
             enable_auto_commit=False,
             isolation_level="read_committed",
         )
+        self._tally: dict[TopicPartition, _Tally] = {}
 
     async def start(self) -> None:
         await self.producer.start()
@@ -76,34 +77,52 @@ class Harness:
         return time.perf_counter() - started
 
     async def end_count(self, topics: Iterable[str]) -> int:
-        """Records written to fresh topics so far (their end offsets)."""
-        tps = [tp for topic in topics for tp in await self.partitions(topic)]
-        ends = await self.consumer.end_offsets(tps)
-        return int(sum(ends.values()))
+        """Committed records on fresh topics so far. Counted by reading them: under exactly_once
+        end offsets also count transaction markers, so they overstate the records."""
+        return (await self.span(topics))[2]
 
     async def span(self, topics: Iterable[str]) -> tuple[float, float, int]:
-        """(first, last) output timestamps in seconds, and the record count, from partition edges.
+        """(first, last) output timestamps in seconds, and the record count.
 
-        Each worker produces a partition's records in order, so its first and last records carry
-        the partition's earliest and latest timestamps: no need to read what lies between.
+        The records are read once, incrementally, from where the previous call stopped, up to
+        the last stable offset; under exactly_once the last offsets of a partition are commit
+        markers, not records, so the edges cannot be read by offset.
         """
         tps = [tp for topic in topics for tp in await self.partitions(topic)]
         ends = await self.consumer.end_offsets(tps)
-        first, last, count = float("inf"), 0.0, 0
-        for tp in tps:
-            end = ends[tp]
-            if end == 0:
-                continue
-            count += end
-            first = min(first, await self._timestamp_at(tp, 0))
-            last = max(last, await self._timestamp_at(tp, end - 1))
-        return first / 1000.0, last / 1000.0, count
+        behind = [tp for tp in tps if self._tally.setdefault(tp, _Tally()).position < ends[tp]]
+        if behind:
+            self.consumer.assign(behind)
+            for tp in behind:
+                self.consumer.seek(tp, self._tally[tp].position)
+            deadline = time.monotonic() + 60.0
+            while behind and time.monotonic() < deadline:
+                batches = await self.consumer.getmany(*behind, timeout_ms=200)
+                for tp, records in batches.items():
+                    self._tally[tp].add(records)
+                for tp in behind:
+                    self._tally[tp].position = await self.consumer.position(tp)
+                behind = [tp for tp in behind if self._tally[tp].position < ends[tp]]
+        tallies = [self._tally[tp] for tp in tps]
+        first = min((t.first for t in tallies), default=float("inf"))
+        last = max((t.last for t in tallies), default=0.0)
+        return first / 1000.0, last / 1000.0, sum(t.count for t in tallies)
 
-    async def _timestamp_at(self, tp: TopicPartition, offset: int) -> float:
-        self.consumer.assign([tp])
-        self.consumer.seek(tp, offset)
-        record = await asyncio.wait_for(self.consumer.getone(tp), timeout=30.0)
-        return float(record.timestamp)
+
+class _Tally:
+    """What has been read of one output partition: records, and their first and last times."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.count = 0
+        self.first = float("inf")
+        self.last = 0.0
+
+    def add(self, records: list[Any]) -> None:
+        for record in records:
+            self.count += 1
+            self.first = min(self.first, float(record.timestamp))
+            self.last = max(self.last, float(record.timestamp))
 
 
 def _percentile(ordered: list[float], q: float) -> float:

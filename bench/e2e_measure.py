@@ -46,6 +46,7 @@ class Options:
     core_seconds: float
     out: Path
     keep_workdir: bool
+    guarantee: str  # worker.processing_guarantee for every system, baselines included
 
 
 async def _wait_drained(
@@ -88,6 +89,7 @@ async def measure(
     port = free_port()
     lag_file = workdir / f"{prefix}.lag"
     env = system_env(harness.bootstrap, prefix, workdir / prefix, port, lag_file)
+    env["WIRESTREAM_WORKER_PROCESSING_GUARANTEE"] = opts.guarantee
     settings = load_settings(env)
     topics = settings.topics
     await ensure_topics(settings)

@@ -79,7 +79,7 @@ class WorkerSettings:
     # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction
     # (with streams/faust_fixes.py; costs up to ~16 % throughput, docs/architecture.md).
     # at_least_once may publish a crash's replayed window again.
-    processing_guarantee: Literal["exactly_once", "at_least_once"] = "at_least_once"
+    processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     commit_interval_s: float = 1.0
     # Commit after this many messages too: bounds what a crash replays (and republishes).
     commit_every: int = 200

@@ -125,8 +125,10 @@ def test_sigkill_mid_stream_loses_nothing(
         assert len(dead) == len(malformed), "a dead letter was published twice"
 
 
-@pytest.mark.parametrize("grace_s", [20.0])
-def test_sigterm_stops_gracefully_and_commits(deployment: Deployment, grace_s: float) -> None:
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_sigterm_stops_gracefully_and_commits(deployment: Deployment, guarantee: str) -> None:
+    grace_s = 20.0
+    deployment.extra["WIRESTREAM_WORKER_PROCESSING_GUARANTEE"] = guarantee
     bootstrap = deployment.kafka.bootstrap
     items = [
         orjson.dumps({"id": f"g-{n}", "body": f"Grain barges number {n} left Odesa."})
