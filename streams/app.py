@@ -141,7 +141,9 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     # Co-partitioned with the prepared topic: faust writes a table change to the changelog
     # partition of the event being processed, so the same partition count (one) keeps recovery
     # exact, and the worker that owns the prepared partition owns the whole table.
-    table = app.Table(DEDUPE_TABLE, default=None, partitions=PREPARED_PARTITIONS)
+    # Values are the dedupe stage's packed records (streams/core/dedupe_record.py): bytes, which
+    # faust then reads and writes raw.
+    table = app.Table(DEDUPE_TABLE, default=None, partitions=PREPARED_PARTITIONS, value_type=bytes)
     pipeline = Pipeline.from_settings(settings, table)
 
     @table.on_recover

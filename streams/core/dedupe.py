@@ -11,11 +11,11 @@ The decision for an item, in order (docs/dedupe.md has the method and its measur
    copy), ``translation`` (the same story in another language), ``same_story`` (another article
    about it in the same language), or ``unique`` (a new story).
 
-The state lives in any ``MutableMapping[str, Any]`` with JSON values: a dict offline, a faust table
-with a changelog in the worker. One key per item, ``h:<content hash>``, holding a small list
-(:class:`Seen`), about 800 bytes as JSON. The index is derived from it: :meth:`Deduper.restore`
-rebuilds it, and must be called when the store changed behind the deduper's back (a worker's
-recovery or rebalance); a deduper builds it on first use anyway.
+The state lives in any ``MutableMapping[str, Any]``: a dict offline, a faust table with a
+changelog (raw bytes values) in the worker. One key per item, ``h:<content hash>``, holding one
+packed record of about 600 bytes (:class:`~streams.core.dedupe_record.Seen`). The index is
+derived from it: :meth:`Deduper.restore` rebuilds it, and must be called when the store changed
+behind the deduper's back (a worker's recovery or rebalance); a deduper builds it on first use.
 
 The store is bounded by a time window and a maximum count: the oldest items are evicted (deleted
 from the store) as new ones arrive, and an item older than the window is ignored until then.
@@ -28,6 +28,7 @@ gets its first result again, so a crash can repeat a publication but never lose 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ import numpy.typing as npt
 
 from streams.core.dedupe_fingerprint import Fingerprint
 from streams.core.dedupe_index import MAX_SEQ, CandidateIndex
+from streams.core.dedupe_record import Seen
 from streams.core.dedupe_similarity import classify, compare, compare_many
 from streams.core.dedupe_tokens import blocking_postings, blocking_tokens, id_token, id_tokens
 from streams.models import DedupeResult, DedupeStatus
@@ -47,58 +49,6 @@ HASH_PREFIX = "h:"
 PURGE_BATCH = 64  # records deleted per decision after a restore: spreads the work out
 CANDIDATES = 24  # verified per item: enough for every match of the benchmark, see docs/dedupe.md
 _NO_TOKENS = (np.zeros(0, np.uint32), np.zeros(0, np.float64))
-_LEGACY_FIELDS = 6  # [story_id, event_id, content_hash, seen_at, origin, duplicate_of]
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """What the store remembers of an item, and the result it got."""
-
-    story_id: str
-    event_id: str
-    seen_at: float
-    origin: str | None
-    status: DedupeStatus
-    duplicate_of: str | None
-    similarity: float | None
-    id_key: str | None
-    fingerprint: str | None  # Fingerprint.to_text(); None in records of the exact-only version
-
-    def to_record(self) -> list[Any]:
-        return [
-            self.story_id,
-            self.event_id,
-            self.seen_at,
-            self.origin,
-            self.status.value,
-            self.duplicate_of,
-            self.similarity,
-            self.id_key,
-            self.fingerprint,
-        ]
-
-    @classmethod
-    def from_record(cls, record: Any) -> Seen:
-        if len(record) == _LEGACY_FIELDS:  # written before story clustering: exact keys only
-            story_id, event_id, _hash, seen_at, origin, duplicate_of = record
-            status = DedupeStatus.NEAR_DUPLICATE if duplicate_of else DedupeStatus.UNIQUE
-            similarity = None if duplicate_of else 0.0
-            return cls(
-                str(story_id), str(event_id), float(seen_at), origin, status, duplicate_of,
-                similarity, None, None,
-            )  # fmt: skip
-        story_id, event_id, seen_at, origin, status, duplicate_of, similarity, id_key, fp = record
-        return cls(
-            str(story_id), str(event_id), float(seen_at), origin, DedupeStatus(status),
-            duplicate_of, similarity, id_key, fp,
-        )  # fmt: skip
-
-    def first_result(self) -> DedupeResult:
-        """The result this item got when it was first seen (for replays)."""
-        return DedupeResult(self.status, self.story_id, self.duplicate_of, self.similarity)
-
-    def decoded(self) -> Fingerprint | None:
-        return Fingerprint.from_text(self.fingerprint) if self.fingerprint else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +160,7 @@ class Deduper:
             result = DedupeResult(DedupeStatus.UNIQUE, keys.content_hash[:16], None, 0.0)
         seen = Seen(
             result.story_id, event_id, now, origin, result.status, result.duplicate_of,
-            result.similarity, keys.id_key, fingerprint.to_text() if fingerprint else None,
+            result.similarity, keys.id_key, fingerprint.to_bytes() if fingerprint else None,
         )  # fmt: skip
         self._store[keys.hash_key] = seen.to_record()
         if keys.id_key is not None:
@@ -310,5 +260,5 @@ def _parse(record: Any) -> Seen | None:
         return None
     try:
         return Seen.from_record(record)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, struct.error):
         return None

@@ -194,18 +194,57 @@ def test_records_of_the_exact_only_version_still_match_exactly(store: dict[str, 
     assert (result.status, result.duplicate_of) == (DedupeStatus.DUPLICATE, "old-1")
 
 
-def test_records_are_small_json_lists(store: dict[str, Any]) -> None:
-    """A faust table serialises values as JSON: only lists of scalars go in, about 1 KB at most."""
+def test_records_are_packed_bytes_of_at_most_700(store: dict[str, Any]) -> None:
+    """The store holds up to max_items records in memory: one bytes value each, no JSON."""
     deduper = Deduper(store, WINDOW)
     for n in range(5):
         keys, fp = item(text(n, 400), f"id-{n}")
         deduper.check(keys, fp, event_id=f"id-{n}", now=float(n), origin=f"0:{n}")
-    for key, record in store.items():
-        assert isinstance(record, list)
-        assert all(isinstance(v, str | float | int | type(None)) for v in record)
-        assert orjson.loads(orjson.dumps(record)) == record
+    for record in store.values():
+        assert isinstance(record, bytes)
         assert Seen.from_record(record).to_record() == record
-        assert len(orjson.dumps([key, record])) < 1024
+        assert len(record) <= 700
+
+
+@pytest.mark.parametrize(
+    "legacy",
+    [
+        pytest.param(lambda r: r, id="list"),
+        pytest.param(orjson.dumps, id="json-bytes-from-a-changelog"),
+    ],
+)
+def test_records_of_the_json_list_version_are_still_read(legacy: Any) -> None:
+    _keys, fp = item(text(1))
+    fields = ["s" * 16, "e-1", 5.0, "0:1", "translation", "e-0", 0.81, "i::x", fp.to_text()]
+    seen = Seen.from_record(legacy(fields))
+    assert (seen.status, seen.similarity, seen.decoded()) == (DedupeStatus.TRANSLATION, 0.81, fp)
+    assert Seen.from_record(seen.to_record()) == seen
+
+
+SEENS = st.builds(
+    Seen,
+    story_id=st.text(max_size=40),
+    event_id=st.text(max_size=40),
+    seen_at=st.floats(allow_nan=False, allow_infinity=False),
+    origin=st.none() | st.text(max_size=20),
+    status=st.sampled_from(list(DedupeStatus)),
+    duplicate_of=st.none() | st.text(max_size=40),
+    similarity=st.none() | st.integers(0, 10_000).map(lambda n: n / 10_000),
+    id_key=st.none() | st.text(max_size=80),
+    fingerprint=st.none() | st.binary(min_size=1, max_size=600),
+)
+
+
+@given(seen=SEENS)
+def test_packed_records_round_trip(seen: Seen) -> None:
+    assert Seen.from_record(seen.to_record()) == seen
+
+
+@given(data=st.binary(max_size=64), fingerprint=st.binary(max_size=64))
+def test_damaged_records_are_ignored_not_raised(data: bytes, fingerprint: bytes) -> None:
+    packed = Seen("s", "e", 1.0, None, DedupeStatus.UNIQUE, None, 0.0, None, fingerprint)
+    store = {"h:" + "0" * 32: b"\x02" + data, "h:" + "1" * 32: packed.to_record()}
+    assert Deduper(store, WINDOW).restore() in (1, 2)
 
 
 FINGERPRINTS = st.builds(

@@ -136,7 +136,8 @@ def test_a_restarted_worker_recognises_a_translation(shared: Pipeline, first: Pr
     store: dict[str, Any] = {}
     before = fresh(shared, store)
     story = before.decide(first, received_at=0.0, origin="0:1").dedupe.story_id
-    recovered = orjson.loads(orjson.dumps(store))  # what a changelog gives back
+    # What a changelog gives back: the JSON key, the raw record bytes.
+    recovered = {orjson.loads(orjson.dumps(k)): bytes(v) for k, v in store.items()}
     after = fresh(shared, recovered)
     assert after.restore() == 1
     got = after.decide(shared.prepare(GERMAN), received_at=5.0, origin="0:2").dedupe

@@ -1,0 +1,127 @@
+"""What the dedupe store remembers of an item (:class:`Seen`), and its bytes in the store.
+
+A record is one ``bytes`` value, packed rather than JSON, because the store holds up to
+``dedupe.max_items`` of them in memory: 100,000 items at about 730 bytes each with the dict entry
+(the store as a list of scalars with a base64 fingerprint took about 1,250). Layout, little-endian:
+
+- version byte ``0x02``;
+- ``seen_at`` (float64), ``similarity`` (float32, NaN for none), status (uint8, an index into
+  :data:`STATUSES`);
+- five strings, each a uint16 length (``0xFFFF`` for none) then UTF-8: story id, event id,
+  origin, duplicate of, id key;
+- the rest: the raw fingerprint (:meth:`Fingerprint.to_bytes`), empty for none.
+
+Earlier versions stored a JSON list, of 9 fields with the fingerprint in base64, or of 6 fields
+(exact keys only); :meth:`Seen.from_record` still reads both, as a list or as its JSON bytes (what
+a changelog written by those versions holds), so an upgrade keeps its dedupe state.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from base64 import b64decode
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from streams.core.dedupe_fingerprint import Fingerprint
+from streams.models import DedupeResult, DedupeStatus
+
+VERSION = 2
+STATUSES = tuple(DedupeStatus)
+_HEAD = struct.Struct("<BdfB")
+_LENGTH = struct.Struct("<H")
+_NONE = 0xFFFF
+_LEGACY_FIELDS = 6  # [story_id, event_id, content_hash, seen_at, origin, duplicate_of]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the store remembers of an item, and the result it got."""
+
+    story_id: str
+    event_id: str
+    seen_at: float
+    origin: str | None
+    status: DedupeStatus
+    duplicate_of: str | None
+    similarity: float | None
+    id_key: str | None
+    fingerprint: bytes | None  # Fingerprint.to_bytes(); None in records of the exact-only version
+
+    def to_record(self) -> bytes:
+        similarity = math.nan if self.similarity is None else self.similarity
+        parts = [_HEAD.pack(VERSION, self.seen_at, similarity, STATUSES.index(self.status))]
+        for text in (self.story_id, self.event_id, self.origin, self.duplicate_of, self.id_key):
+            if text is None:
+                parts.append(_LENGTH.pack(_NONE))
+            else:
+                data = text.encode()
+                if len(data) >= _NONE:
+                    raise ValueError(f"dedupe record field of {len(data)} bytes is too long")
+                parts += (_LENGTH.pack(len(data)), data)
+        parts.append(self.fingerprint or b"")
+        return b"".join(parts)
+
+    @classmethod
+    def from_record(cls, record: Any) -> Seen:
+        if isinstance(record, bytes | bytearray) and record[:1] == bytes([VERSION]):
+            return cls._unpack(bytes(record))
+        if isinstance(record, bytes | bytearray | str):  # a JSON list from an earlier version
+            record = orjson.loads(record)
+        if not isinstance(record, list):
+            raise TypeError(f"not a dedupe record: {type(record).__name__}")
+        return cls._from_list(record)
+
+    @classmethod
+    def _unpack(cls, data: bytes) -> Seen:
+        _version, seen_at, similarity, status = _HEAD.unpack_from(data)
+        at = _HEAD.size
+        texts: list[str | None] = []
+        for _ in range(5):
+            (length,) = _LENGTH.unpack_from(data, at)
+            at += _LENGTH.size
+            if length == _NONE:
+                texts.append(None)
+                continue
+            texts.append(data[at : at + length].decode())
+            at += length
+        story_id, event_id, origin, duplicate_of, id_key = texts
+        if story_id is None or event_id is None:
+            raise ValueError("dedupe record without story or event id")
+        return cls(
+            story_id, event_id, seen_at, origin, STATUSES[status], duplicate_of,
+            None if math.isnan(similarity) else round(similarity, 4), id_key, data[at:] or None,
+        )  # fmt: skip
+
+    @classmethod
+    def _from_list(cls, record: list[Any]) -> Seen:
+        if len(record) == _LEGACY_FIELDS:  # written before story clustering: exact keys only
+            story_id, event_id, _hash, seen_at, origin, duplicate_of = record
+            status = DedupeStatus.NEAR_DUPLICATE if duplicate_of else DedupeStatus.UNIQUE
+            similarity = None if duplicate_of else 0.0
+            return cls(
+                str(story_id), str(event_id), float(seen_at), origin, status, duplicate_of,
+                similarity, None, None,
+            )  # fmt: skip
+        story_id, event_id, seen_at, origin, status, duplicate_of, similarity, id_key, fp = record
+        return cls(
+            str(story_id), str(event_id), float(seen_at), origin, DedupeStatus(status),
+            duplicate_of, similarity, id_key, b64decode(fp) if fp else None,
+        )  # fmt: skip
+
+    def first_result(self) -> DedupeResult:
+        """The result this item got when it was first seen (for replays)."""
+        return DedupeResult(self.status, self.story_id, self.duplicate_of, self.similarity)
+
+    def decoded(self) -> Fingerprint | None:
+        """The fingerprint, or None when there is none or it is damaged (then the item can still
+        match exactly, by its key, but not as a near-duplicate or story)."""
+        if not self.fingerprint:
+            return None
+        try:
+            return Fingerprint.from_bytes(self.fingerprint)
+        except (ValueError, IndexError, UnicodeDecodeError, struct.error):
+            return None
