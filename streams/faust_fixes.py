@@ -339,7 +339,9 @@ def gap_excludes_next_message(consumer_cls: Any) -> None:
     and each commit gets past only one gap. On a topic written by exactly-once producers there is
     a marker after every transaction, so the committed offset fell behind the processed one; at a
     graceful stop up to 49 processed records stayed uncommitted and were read again by the next
-    worker (the SIGTERM test under exactly_once). The gap now ends before the fetched record."""
+    worker (the SIGTERM test under exactly_once). The gap now ends before the fetched record, as
+    it did before faust-streaming PR #282 moved gaps into an interval tree (``range(from, to)``
+    became ``addi(from, to + 1)``); robinhood/faust #401 reports commits stalling on such gaps."""
     original = consumer_cls._add_gap
     if getattr(original, "excludes_next", False):
         return

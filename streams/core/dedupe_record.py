@@ -1,14 +1,16 @@
 """What the dedupe store remembers of an item (:class:`Seen`), and its bytes in the store.
 
 A record is one ``bytes`` value, packed rather than JSON, because the store holds up to
-``dedupe.max_items`` of them in memory: 100,000 items at about 730 bytes each with the dict entry
+``dedupe.max_items`` of them in memory: 100,000 items at about 720 bytes each with the dict entry
 (the store as a list of scalars with a base64 fingerprint took about 1,250). Layout, little-endian:
 
 - version byte ``0x02``;
-- ``seen_at`` (float64), ``similarity`` (float32, NaN for none), status (uint8, an index into
-  :data:`STATUSES`);
-- five strings, each a uint16 length (``0xFFFF`` for none) then UTF-8: story id, event id,
-  origin, duplicate of, id key;
+- ``seen_at`` (float64), ``similarity`` (float32, NaN for none), status (uint8: an index into
+  :data:`STATUSES` in the low four bits, two flags above it);
+- the story id: 8 bytes when it is 16 hex digits (flag ``0x10``; story ids are content-hash
+  prefixes), else a string;
+- four strings, each a uint16 length (``0xFFFF`` for none) then UTF-8: event id, origin,
+  duplicate of, id key (without its trailing event id when it ends with it: flag ``0x20``);
 - the rest: the raw fingerprint (:meth:`Fingerprint.to_bytes`), empty for none.
 
 Earlier versions stored a JSON list, of 9 fields with the fingerprint in base64, or of 6 fields
@@ -19,6 +21,7 @@ a changelog written by those versions holds), so an upgrade keeps its dedupe sta
 from __future__ import annotations
 
 import math
+import re
 import struct
 from base64 import b64decode
 from dataclasses import dataclass
@@ -35,6 +38,10 @@ _HEAD = struct.Struct("<BdfB")
 _LENGTH = struct.Struct("<H")
 _NONE = 0xFFFF
 _LEGACY_FIELDS = 6  # [story_id, event_id, content_hash, seen_at, origin, duplicate_of]
+_STATUS_BITS = 0x0F
+_STORY_HEX = 0x10  # the story id is 16 hex digits (it always is here), stored as 8 bytes
+_ID_ENDS_WITH_EVENT = 0x20  # the id key is "i:<source>:<event id>"; only "i:<source>:" is stored
+_HEX16 = re.compile("[0-9a-f]{16}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +60,19 @@ class Seen:
 
     def to_record(self) -> bytes:
         similarity = math.nan if self.similarity is None else self.similarity
-        parts = [_HEAD.pack(VERSION, self.seen_at, similarity, STATUSES.index(self.status))]
-        for text in (self.story_id, self.event_id, self.origin, self.duplicate_of, self.id_key):
-            if text is None:
-                parts.append(_LENGTH.pack(_NONE))
-            else:
-                data = text.encode()
-                if len(data) >= _NONE:
-                    raise ValueError(f"dedupe record field of {len(data)} bytes is too long")
-                parts += (_LENGTH.pack(len(data)), data)
+        flags, story, id_key = 0, self.story_id, self.id_key
+        if _HEX16.fullmatch(story):
+            flags |= _STORY_HEX
+        if id_key is not None and id_key.endswith(":" + self.event_id):
+            flags |= _ID_ENDS_WITH_EVENT
+            id_key = id_key[: len(id_key) - len(self.event_id)]
+        status = STATUSES.index(self.status) | flags
+        parts = [_HEAD.pack(VERSION, self.seen_at, similarity, status)]
+        if flags & _STORY_HEX:
+            parts.append(bytes.fromhex(story))
+        else:
+            parts.append(_text(story))
+        parts += [_text(t) for t in (self.event_id, self.origin, self.duplicate_of, id_key)]
         parts.append(self.fingerprint or b"")
         return b"".join(parts)
 
@@ -79,20 +90,21 @@ class Seen:
     def _unpack(cls, data: bytes) -> Seen:
         _version, seen_at, similarity, status = _HEAD.unpack_from(data)
         at = _HEAD.size
-        texts: list[str | None] = []
-        for _ in range(5):
-            (length,) = _LENGTH.unpack_from(data, at)
-            at += _LENGTH.size
-            if length == _NONE:
-                texts.append(None)
-                continue
-            texts.append(data[at : at + length].decode())
-            at += length
-        story_id, event_id, origin, duplicate_of, id_key = texts
+        story_id: str | None
+        if status & _STORY_HEX:
+            story_id, at = data[at : at + 8].hex(), at + 8
+        else:
+            story_id, at = _read_text(data, at)
+        event_id, at = _read_text(data, at)
+        origin, at = _read_text(data, at)
+        duplicate_of, at = _read_text(data, at)
+        id_key, at = _read_text(data, at)
         if story_id is None or event_id is None:
             raise ValueError("dedupe record without story or event id")
+        if id_key is not None and status & _ID_ENDS_WITH_EVENT:
+            id_key += event_id
         return cls(
-            story_id, event_id, seen_at, origin, STATUSES[status], duplicate_of,
+            story_id, event_id, seen_at, origin, STATUSES[status & _STATUS_BITS], duplicate_of,
             None if math.isnan(similarity) else round(similarity, 4), id_key, data[at:] or None,
         )  # fmt: skip
 
@@ -125,3 +137,22 @@ class Seen:
             return Fingerprint.from_bytes(self.fingerprint)
         except (ValueError, IndexError, UnicodeDecodeError, struct.error):
             return None
+
+
+def _text(text: str | None) -> bytes:
+    if text is None:
+        return _LENGTH.pack(_NONE)
+    data = text.encode()
+    if len(data) >= _NONE:
+        raise ValueError(f"dedupe record field of {len(data)} bytes is too long")
+    return _LENGTH.pack(len(data)) + data
+
+
+def _read_text(data: bytes, at: int) -> tuple[str | None, int]:
+    (length,) = _LENGTH.unpack_from(data, at)
+    at += _LENGTH.size
+    if length == _NONE:
+        return None, at
+    if at + length > len(data):
+        raise ValueError("dedupe record truncated")
+    return data[at : at + length].decode(), at + length
