@@ -80,7 +80,9 @@ class WorkerSettings:
     # (with streams/faust_fixes.py; costs up to ~16 % throughput, docs/architecture.md).
     # at_least_once may publish a crash's replayed window again.
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
-    commit_interval_s: float = 1.0
+    # Under exactly_once output is visible at each commit, twice on an item's way (two stages):
+    # this interval sets latency (docs/architecture.md, "Delivery").
+    commit_interval_s: float = 0.25
     # Commit after this many messages too: bounds what a crash replays (and republishes).
     commit_every: int = 200
     shutdown_timeout_s: float = 20.0
