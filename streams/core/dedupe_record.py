@@ -1,16 +1,17 @@
 """What the dedupe store remembers of an item (:class:`Seen`), and its bytes in the store.
 
 A record is one ``bytes`` value, packed rather than JSON, because the store holds up to
-``dedupe.max_items`` of them in memory: 100,000 items at about 720 bytes each with the dict entry
+``dedupe.max_items`` of them in memory: 100,000 items at about 715 bytes each with the dict entry
 (the store as a list of scalars with a base64 fingerprint took about 1,250). Layout, little-endian:
 
-- version byte ``0x02``;
+- version byte ``0x03``;
 - ``seen_at`` (float64), ``similarity`` (float32, NaN for none), status (uint8: an index into
   :data:`STATUSES` in the low four bits, two flags above it);
 - the story id: 8 bytes when it is 16 hex digits (flag ``0x10``; story ids are content-hash
   prefixes), else a string;
-- four strings, each a uint16 length (``0xFFFF`` for none) then UTF-8: event id, origin,
-  duplicate of, id key (without its trailing event id when it ends with it: flag ``0x20``);
+- four strings, each its UTF-8 length + 1 as a varint (0 for none) then the UTF-8: event id,
+  origin, duplicate of, id key (without its trailing event id when it ends with it: flag
+  ``0x20``);
 - the rest: the raw fingerprint (:meth:`Fingerprint.to_bytes`), empty for none.
 
 Earlier versions stored a JSON list, of 9 fields with the fingerprint in base64, or of 6 fields
@@ -32,11 +33,9 @@ import orjson
 from streams.core.dedupe_fingerprint import Fingerprint
 from streams.models import DedupeResult, DedupeStatus
 
-VERSION = 2
+VERSION = 3  # 2 had uint16 lengths (on main for an hour, 9109dd7 and 5ec7821): not read
 STATUSES = tuple(DedupeStatus)
 _HEAD = struct.Struct("<BdfB")
-_LENGTH = struct.Struct("<H")
-_NONE = 0xFFFF
 _LEGACY_FIELDS = 6  # [story_id, event_id, content_hash, seen_at, origin, duplicate_of]
 _STATUS_BITS = 0x0F
 _STORY_HEX = 0x10  # the story id is 16 hex digits (it always is here), stored as 8 bytes
@@ -140,19 +139,41 @@ class Seen:
 
 
 def _text(text: str | None) -> bytes:
+    # Length + 1 as a varint, 0 for none: one byte for the usual short field, and no upper bound
+    # (the input contract does not limit an item id's length).
     if text is None:
-        return _LENGTH.pack(_NONE)
+        return b"\x00"
     data = text.encode()
-    if len(data) >= _NONE:
-        raise ValueError(f"dedupe record field of {len(data)} bytes is too long")
-    return _LENGTH.pack(len(data)) + data
+    return _varint(len(data) + 1) + data
 
 
 def _read_text(data: bytes, at: int) -> tuple[str | None, int]:
-    (length,) = _LENGTH.unpack_from(data, at)
-    at += _LENGTH.size
-    if length == _NONE:
+    length, at = _read_varint(data, at)
+    if length == 0:
         return None, at
-    if at + length > len(data):
+    end = at + length - 1
+    if end > len(data):
         raise ValueError("dedupe record truncated")
-    return data[at : at + length].decode(), at + length
+    return data[at:end].decode(), end
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]  # IndexError on a truncated record, which the store reads as damaged
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, at
+        shift += 7
+        if shift > 35:
+            raise ValueError("dedupe record: bad length")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from streams.core.dedupe import DedupeKeys, Deduper, Seen
 from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
+from streams.core.dedupe_record import VERSION
 from streams.core.normalize import content_hash
 from streams.models import DedupeStatus
 
@@ -249,10 +250,18 @@ def test_packed_records_round_trip(seen: Seen) -> None:
     assert Seen.from_record(seen.to_record()) == seen
 
 
+def test_packed_records_take_ids_of_any_length() -> None:
+    long_id = "x" * 200_000  # the input contract does not bound an item id
+    seen = Seen("s", long_id, 1.0, "0:1", DedupeStatus.UNIQUE, None, 0.0, f"i:w:{long_id}", None)
+    record = seen.to_record()
+    assert Seen.from_record(record) == seen
+    assert len(record) < 200_100  # the id once: the id key does not repeat it
+
+
 @given(data=st.binary(max_size=64), fingerprint=st.binary(max_size=64))
 def test_damaged_records_are_ignored_not_raised(data: bytes, fingerprint: bytes) -> None:
     packed = Seen("s", "e", 1.0, None, DedupeStatus.UNIQUE, None, 0.0, None, fingerprint)
-    store = {"h:" + "0" * 32: b"\x02" + data, "h:" + "1" * 32: packed.to_record()}
+    store = {"h:" + "0" * 32: bytes([VERSION]) + data, "h:" + "1" * 32: packed.to_record()}
     assert Deduper(store, WINDOW).restore() in (1, 2)
 
 
