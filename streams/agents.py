@@ -10,8 +10,9 @@
 :mod:`streams.agents_handoff` is the record between them. The processors hold no faust objects:
 they take a message view and a :class:`Publisher`, so component tests drive them without a
 broker. ``streams.app`` wires them to faust, where each output is attached to its input's offset:
-faust publishes it and waits for the broker's ack before committing that offset (at-least-once,
-across both stages; see docs/architecture.md). This module holds what both stages share: the
+faust publishes it and waits for the broker's ack before committing that offset; under the
+default ``exactly_once`` the outputs and the offset commit in one Kafka transaction instead
+(docs/architecture.md, "Delivery"). This module holds what both stages share: the
 message view, the outputs, error policies, dead letters and the counting of finished items.
 """
 
