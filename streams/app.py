@@ -160,7 +160,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
     stage1.pool = _start_prepare_pool(app, settings)
 
-    # Batches only under at_least_once: exactly_once's commit gate (streams/faust_fixes.py)
+    # Batches only under at_least_once: exactly_once's commit gate (streams/faust_fixes_eos.py)
     # follows the stream's own iteration, one event at a time, which take_events bypasses. With
     # transactions the pool still takes prepare off the loop, one item at a time.
     batches = stage1.pool is not None and settings.worker.processing_guarantee == "at_least_once"

@@ -4,9 +4,10 @@
 embedding: 10-30 ms per item in the ``full`` profile). Run inline, each item holds the asyncio loop
 for that long, and faust's fetches, commits, heartbeats, the decide stage and ``/metrics`` wait
 behind it; a worker process also never uses more than one core. With ``worker.prepare_processes
-= N`` the prepare agent takes raw messages in batches and runs ``prepare`` for them in N processes
-started once at boot, each with its own Pipeline (KB and models loaded by the initializer), while
-the loop keeps consuming, deciding and publishing (docs/architecture.md, "Prepare pool").
+= N`` the prepare agent runs ``prepare`` in N processes started once at boot (for batches of raw
+messages under at_least_once, an item at a time under exactly_once; ``streams.app``), each with
+its own Pipeline (KB and models loaded by the initializer), while the loop keeps consuming,
+deciding and publishing (docs/architecture.md, "Prepare pool").
 
 Processes are spawned, not forked: the worker is multi-threaded by then (aiokafka, the embedding
 model's BLAS), and a fork would copy locks held by other threads. A raw item goes in and a

@@ -77,7 +77,7 @@ class WorkerSettings:
     # full: every stage with its models (NER, embeddings); fast: the costliest optional parts off.
     profile: Literal["full", "fast"] = "full"
     # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction
-    # (with streams/faust_fixes.py; costs up to ~16 % throughput, docs/architecture.md).
+    # (with streams/faust_fixes_eos.py; costs up to ~16 % throughput, docs/architecture.md).
     # at_least_once may publish a crash's replayed window again.
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     # Under exactly_once output is visible at each commit, twice on an item's way (two stages):

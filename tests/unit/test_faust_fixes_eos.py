@@ -1,8 +1,9 @@
-"""The exactly-once and restart patches of streams.faust_fixes, on stand-ins for faust's classes.
+"""The exactly-once (streams.faust_fixes_eos) and restart and gap patches (streams.faust_fixes),
+on stand-ins for faust's classes.
 
 The crash test (tests/integration/test_crash_recovery.py, exactly_once) proves them on a broker;
 these pin down the mechanics: routing to the source transaction, the buffered-record drain, the
-commit gate, and the fetch snapshot.
+commit gate, the fetch snapshot, and where an offset gap ends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from streams import faust_fixes
+from streams import faust_fixes, faust_fixes_eos
 
 pytestmark = pytest.mark.asyncio
 
@@ -48,16 +49,16 @@ class Manager:
         self.producer.sent.append((topic, "by-destination"))
 
 
-faust_fixes.route_sends_to_source_transaction(Manager)
+faust_fixes_eos.route_sends_to_source_transaction(Manager)
 
 
 async def test_a_record_for_an_input_joins_that_inputs_transaction() -> None:
     manager = Manager()
-    token = faust_fixes._BUFFERED_SOURCE.set("ws-1-3")
+    token = faust_fixes_eos._BUFFERED_SOURCE.set("ws-1-3")
     try:
         await manager.send("wire.enriched", b"k", b"v", None, None, None)
     finally:
-        faust_fixes._BUFFERED_SOURCE.reset(token)
+        faust_fixes_eos._BUFFERED_SOURCE.reset(token)
     await manager.send("leader", b"k", b"v", None, None, None)  # no input: faust's own routing
     assert manager.producer.sent == [("wire.enriched", "ws-1-3"), ("leader", "by-destination")]
 
@@ -71,24 +72,24 @@ class Buffer:
         self.queue.append(fut)
 
     async def _send_pending(self, fut: Any) -> None:
-        fut.set_result(faust_fixes._BUFFERED_SOURCE.get())
+        fut.set_result(faust_fixes_eos._BUFFERED_SOURCE.get())
 
 
-faust_fixes.track_buffered_sends(Buffer)
+faust_fixes_eos.track_buffered_sends(Buffer)
 
 
 async def test_a_commit_waits_for_buffered_records_and_refuses_a_failed_one() -> None:
     app = App()
     app.producer = type("P", (), {"buffer": Buffer(app)})()
     buffer = app.producer.buffer
-    token = faust_fixes._BUFFERED_SOURCE.set("ws-1-0")  # as if written inside an input's event
+    token = faust_fixes_eos._BUFFERED_SOURCE.set("ws-1-0")  # as if written inside an input's event
     try:
         sent, failed = asyncio.Future[Any](), asyncio.Future[Any]()
         buffer.put(sent)
         buffer.put(failed)
     finally:
-        faust_fixes._BUFFERED_SOURCE.reset(token)
-    drain = asyncio.ensure_future(faust_fixes.drain_buffered_sends(app))
+        faust_fixes_eos._BUFFERED_SOURCE.reset(token)
+    drain = asyncio.ensure_future(faust_fixes_eos.drain_buffered_sends(app))
     await asyncio.sleep(0.01)
     assert not drain.done()  # both still on their way
     await buffer._send_pending(sent)
@@ -99,7 +100,7 @@ async def test_a_commit_waits_for_buffered_records_and_refuses_a_failed_one() ->
 
 
 async def test_the_gate_keeps_commits_and_events_apart() -> None:
-    gate = faust_fixes.CommitGate()
+    gate = faust_fixes_eos.CommitGate()
     log: list[str] = []
 
     async def inner() -> Any:
@@ -110,7 +111,7 @@ async def test_the_gate_keeps_commits_and_events_apart() -> None:
                 log.append(f"ack {n}")  # faust acks when the agent asks for the next event
 
     async def agent() -> None:
-        async for n in faust_fixes._gated(gate, inner()):
+        async for n in faust_fixes_eos._gated(gate, inner()):
             log.append(f"start {n}")
             await asyncio.sleep(0.05)
             log.append(f"end {n}")
@@ -126,7 +127,7 @@ async def test_the_gate_keeps_commits_and_events_apart() -> None:
 
 
 async def test_a_dead_task_or_the_committing_task_does_not_hold_a_commit() -> None:
-    gate = faust_fixes.CommitGate()
+    gate = faust_fixes_eos.CommitGate()
     dead = asyncio.ensure_future(gate.enter())  # entered, then died without leaving
     await dead
     await gate.enter()  # this task has an event in flight and commits (faust's on_task_error)
@@ -155,3 +156,37 @@ async def test_aiokafka_gets_a_copy_of_the_active_partitions_never_an_empty_set(
     assert consumer.asked == [{"raw-0", "changelog-0"}]
     assert await consumer._getmany(live, 1.0) == {}  # empty means "all" to aiokafka: not asked
     assert len(consumer.asked) == 1
+
+
+def _offsets_book(patched: bool) -> Any:
+    """faust's own gap and commit-offset code (Consumer._add_gap, _new_offset) on a bare object."""
+    from collections import defaultdict
+
+    from faust.transport.consumer import Consumer
+    from intervaltree import IntervalTree
+
+    # faust's own method, also when another test has applied the fixes to Consumer already.
+    add_gap = getattr(Consumer._add_gap, "__wrapped__", Consumer._add_gap)
+    book_cls = type("Book", (), {"_add_gap": add_gap, "_new_offset": Consumer._new_offset})
+    if patched:
+        faust_fixes.gap_excludes_next_message(book_cls)
+    book = book_cls()
+    book._committed_offset = defaultdict(lambda: None)
+    book._gap = defaultdict(IntervalTree)
+    book._acked = defaultdict(list)
+    book._acked_index = defaultdict(set)
+    return book
+
+
+@pytest.mark.parametrize(("patched", "committable"), [(True, 9), (False, 8)])
+async def test_a_commit_passes_a_transaction_marker_in_one_go(
+    patched: bool, committable: int
+) -> None:
+    # Records 0-5, a commit marker at 6, records 7-8: the fetcher sees 5 then 7 and, as faust does,
+    # calls _add_gap(tp, 5 + 1, 7). All records processed, one commit must reach offset 9.
+    book = _offsets_book(patched)
+    await book._add_gap("raw-0", 6, 7)
+    book._acked["raw-0"].extend([0, 1, 2, 3, 4, 5, 7, 8])
+    # Unpatched, 7 is in the gap and acked too: the run of consecutive offsets breaks at the
+    # repeat, and record 8, processed, stays uncommitted until a later commit.
+    assert book._new_offset("raw-0") == committable
