@@ -204,7 +204,9 @@ def story_quality(pipe: Pipeline, report: dict[str, Any]) -> None:
         "wirestream similarity": [s.similarity for s in scores],
         "  its MinHash Jaccard alone": [s.jaccard for s in scores],
         "  embedding alone (4-bit cosine)": [s.cosine or 0.0 for s in scores],
-        "  anchors alone": [1 - math.exp(-s.shared_anchors / sim.ANCHOR_SCALE) for s in scores],
+        "  anchors alone": [
+            1 - math.exp(-(s.shared_anchors or 0.0) / sim.ANCHOR_SCALE) for s in scores
+        ],
     }
     table = {
         name: {"pearson": pearson(v, labels), "auc": auc(v, labels)} for name, v in methods.items()

@@ -27,6 +27,7 @@ import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -267,6 +268,8 @@ def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
     )
 
 
+# A wire's vocabulary repeats from item to item; the fold is most of what anchors cost.
+@lru_cache(maxsize=1 << 15)
 def _fold_latin(word: str) -> str | None:
     """``word`` without accents, casefolded, if it is written in Latin letters; else None."""
     decomposed = unicodedata.normalize("NFKD", word.casefold()).translate(_UNDECOMPOSABLE)
