@@ -115,6 +115,7 @@ def faust_app(settings: Settings, **options: Any) -> faust.App:
         web_host=settings.web.bind,
         web_port=settings.web.port,
         autodiscover=False,
+        producer_linger=settings.worker.producer_linger_s,
         **options,
     )
 

@@ -172,7 +172,7 @@ def apply() -> None:
     from faust.streams import Stream
     from faust.tables.recovery import Recovery
     from faust.transport.consumer import Consumer, ThreadDelegateConsumer, TransactionManager
-    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
     from faust.transport.producer import ProducerBuffer
 
     refuse_stale_acks(Consumer)
@@ -182,6 +182,7 @@ def apply() -> None:
     eos.commit_transactions_whole(Consumer)
     eos.gate_stream_iteration(Stream)
     eos.fresh_recovery_highwaters(AIOKafkaConsumerThread)
+    eos.commit_transactions_at_once(Producer)
     fetch_only_active_partitions(ThreadDelegateConsumer)
     if faust.__version__ == "0.15.3":  # a copy of that version's method, reordered
         seek_before_resuming_streams(Recovery)

@@ -190,3 +190,36 @@ async def test_a_commit_passes_a_transaction_marker_in_one_go(
     # Unpatched, 7 is in the gap and acked too: the run of consecutive offsets breaks at the
     # repeat, and record 8, processed, stays uncommitted until a later commit.
     assert book._new_offset("raw-0") == committable
+
+
+class TransactionalProducer:
+    """faust's Producer.commit_transactions, one round trip per transactional id."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.committed: list[tuple[str, dict[str, int], bool]] = []
+
+    async def commit_transactions(
+        self, tid_to_offset_map: Any, group_id: str, start_new_transaction: bool = True
+    ) -> None:
+        for tid, offsets in tid_to_offset_map.items():
+            self.running += 1
+            self.most = max(self.most, self.running)
+            await asyncio.sleep(0.01)
+            self.running -= 1
+            self.committed.append((tid, dict(offsets), start_new_transaction))
+
+
+faust_fixes_eos.commit_transactions_at_once(TransactionalProducer)
+
+
+@pytest.mark.parametrize("transactions", [1, 5])
+async def test_transactions_commit_side_by_side_and_each_with_its_offsets(
+    transactions: int,
+) -> None:
+    producer = TransactionalProducer()
+    offsets = {f"ws-1-{p}": {f"raw-{p}": 10 + p} for p in range(transactions)}
+    await producer.commit_transactions(offsets, "ws", start_new_transaction=False)
+    assert sorted(producer.committed) == sorted((t, o, False) for t, o in offsets.items())
+    assert producer.most == transactions
