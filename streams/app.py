@@ -24,6 +24,7 @@ from streams.agents import Headers, ProcessorOptions, policy_for
 from streams.agents_decide import DecideProcessor
 from streams.agents_handoff import MAX_RECORD_BYTES
 from streams.agents_prepare import PrepareProcessor
+from streams.commit_when_idle import wire_commit_when_idle
 from streams.core.pipeline import Pipeline
 from streams.kafka_io import DEDUPE_TABLE, PREPARED_PARTITIONS
 from streams.logs import get_logger
@@ -182,6 +183,9 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
             await stage2.handle(event.message)
 
     inputs = (topics.raw, prepared_topic(settings))
+    wire_commit_when_idle(
+        app, settings.worker.commit_when_idle_s, settings.worker.processing_guarantee
+    )
 
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:

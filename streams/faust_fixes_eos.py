@@ -93,17 +93,28 @@ class CommitGate:
         self._open.set()
         self._changed = asyncio.Event()
         self._committing = asyncio.Lock()
+        # For streams.commit_when_idle: set when an event finished since the last commit began,
+        # and the loop time of the last event to start or finish.
+        self.finished = asyncio.Event()
+        self.active_at = 0.0
 
     async def enter(self) -> int:
         while not self._open.is_set():
             await self._open.wait()
         self._serial += 1
         self._inflight[self._serial] = asyncio.current_task()
+        self.active_at = asyncio.get_running_loop().time()
         return self._serial
 
     def leave(self, token: int) -> None:
         self._inflight.pop(token, None)
         self._changed.set()
+        self.finished.set()
+        self.active_at = asyncio.get_running_loop().time()
+
+    def idle(self) -> bool:
+        """No event in flight (the caller's own aside)."""
+        return not self._busy()
 
     def _busy(self) -> bool:
         me = asyncio.current_task()
@@ -119,6 +130,7 @@ class CommitGate:
                     # Polled as well, for a task that ends without leaving.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), 0.1)
+                self.finished.clear()  # whatever finished so far, this commit covers
                 yield
             finally:
                 self._open.set()

@@ -4,6 +4,8 @@ to stage 2, which publishes, and the dedupe table sees the writes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 import pytest
 
@@ -51,3 +53,17 @@ async def test_agents_prepare_decide_dedupe_and_dead_letter() -> None:
     # The test context builds faust's consumer thread, whose private loop is only closed by a
     # full worker shutdown; close it here so no ResourceWarning leaks into later tests.
     worker.app.consumer._thread.thread_loop.close()
+
+
+@pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
+async def test_building_the_worker_leaves_faust_to_decide_in_transaction(guarantee: str) -> None:
+    # faust's App.in_transaction is a cached property, true only once the app runs inside a
+    # worker: read while the app is built, it caches False and every exactly-once path (faust's
+    # and streams/faust_fixes_eos.py) is silently off. An early read did that once, and only the
+    # SIGKILL test noticed (items published twice).
+    settings = Settings()
+    settings = dataclasses.replace(
+        settings, worker=dataclasses.replace(settings.worker, processing_guarantee=guarantee)
+    )
+    worker = build_worker(settings)
+    assert "in_transaction" not in vars(worker.app)
