@@ -84,7 +84,7 @@ class WorkerSettings:
     # this interval sets latency (docs/architecture.md, "Delivery").
     commit_interval_s: float = 0.25
     # ... and as soon as the worker has been idle this long (exactly_once only; 0: off): at low
-    # and medium load an item is then visible within milliseconds (streams/commit_when_idle.py).
+    # load an item is then visible within tens of milliseconds (streams/commit_when_idle.py).
     commit_when_idle_s: float = 0.005
     # How long the producer waits to fill a batch: sends from one item's handling go out
     # together, and fewer, larger requests cost less CPU (measured: fast 268 -> 312 items/s).
