@@ -1,5 +1,7 @@
 """streams.commit_when_idle on stand-ins for the faust app: the real commit gate, a consumer that
-commits through it as faust's does (tests/integration/test_worker_end_to_end.py has it on a broker).
+commits through it as faust's does. On a broker it is on in every integration test (the default);
+the SIGKILL test under exactly_once (tests/integration/test_crash_recovery.py) is what shows that
+its commits keep outputs and offsets together.
 """
 
 from __future__ import annotations
