@@ -36,7 +36,7 @@ import orjson
 from bench.e2e_core import profile_core, run_core
 from bench.e2e_kafka import Harness
 from bench.e2e_measure import Options, measure
-from bench.e2e_service import ROOT, SYSTEMS
+from bench.e2e_service import DEFAULT_SYSTEMS, ROOT, SYSTEMS
 from bench.report import render, summarise
 from bench.workload import WorkItem, build_workload, describe
 from streams.settings import load_settings
@@ -52,7 +52,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--items", type=int, default=50_000, help="workload size per drain")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20260105)
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset")
+    parser.add_argument(
+        "--systems",
+        default=",".join(DEFAULT_SYSTEMS),
+        help=f"comma-separated, of {', '.join(SYSTEMS)} (default: all but the pool variants)",
+    )
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--load", type=float, default=0.5, help="offered load, share of max")
     parser.add_argument(

@@ -88,7 +88,9 @@ async def measure(
     prefix = f"bench{run}-{spec.name}-{uuid.uuid4().hex[:6]}"
     port = free_port()
     lag_file = workdir / f"{prefix}.lag"
+    # The system's own settings (a one-partition raw topic, say) shape its topics too.
     env = system_env(harness.bootstrap, prefix, workdir / prefix, port, lag_file)
+    env.update(spec.extra_env)
     env["WIRESTREAM_WORKER_PROCESSING_GUARANTEE"] = opts.guarantee
     settings = load_settings(env)
     topics = settings.topics

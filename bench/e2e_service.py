@@ -29,7 +29,7 @@ _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 class SystemSpec:
     """How to run one system: its module, its profile, how it says it is ready."""
 
-    name: str  # aiokafka_passthrough | faust_passthrough | full | fast
+    name: str  # a key of SYSTEMS
     module: str
     web: bool  # serves /readyz and (for the worker) /metrics
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -39,6 +39,8 @@ class SystemSpec:
         return self.module == "bench.e2e_worker"
 
 
+ONE_PARTITION = {"WIRESTREAM_TOPICS_RAW_PARTITIONS": "1"}
+SINGLE = {"WIRESTREAM_WORKER_TOPOLOGY": "single", **ONE_PARTITION}
 POOL = os.environ.get("BENCH_POOL_PROCESSES") or str(max(1, (os.cpu_count() or 2) - 1))
 
 SYSTEMS = {
@@ -62,7 +64,21 @@ SYSTEMS = {
         True,
         {"WIRESTREAM_WORKER_PROFILE": "fast", "WIRESTREAM_WORKER_PREPARE_PROCESSES": POOL},
     ),
+    # The single topology (worker.topology = "single") reads a raw topic of one partition, and so
+    # does its own faust baseline: the ratio compares like with like.
+    "faust_passthrough_single": SystemSpec(
+        "faust_passthrough_single", "bench.baselines.faust_passthrough", True, ONE_PARTITION
+    ),
+    "full_single": SystemSpec(
+        "full_single", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "full", **SINGLE}
+    ),
+    "fast_single": SystemSpec(
+        "fast_single", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "fast", **SINGLE}
+    ),
 }
+# What `make bench` runs: the prepare pool variants only pay on a host with spare cores, and
+# are measured on request (--systems).
+DEFAULT_SYSTEMS = tuple(name for name in SYSTEMS if not name.endswith("_pool"))
 
 
 def system_env(

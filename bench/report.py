@@ -12,8 +12,10 @@ import math
 import statistics
 from typing import Any
 
-BASELINES = ("aiokafka_passthrough", "faust_passthrough")
-PROFILES = ("full", "fast", "full_pool", "fast_pool")
+BASELINES = ("aiokafka_passthrough", "faust_passthrough", "faust_passthrough_single")
+# The worker systems: a profile, then how it runs (pool: a prepare pool; single: the single
+# topology on a one-partition raw topic).
+PROFILES = ("full", "fast", "full_pool", "fast_pool", "full_single", "fast_single")
 # Known stages in pipeline order; any other stage a newer core reports is appended after them.
 STAGES = ("decode", "normalize", "dedupe", "langid", "entities", "encode", "publish")
 GOALS = (
@@ -23,8 +25,15 @@ GOALS = (
     ("ratio.fast_to_faust_passthrough", "fast / faust passthrough", 0.5, True),
     ("e2e.fast.latency_ms.p99", "fast p99 ms at 50% load", 50.0, False),
     ("e2e.full.latency_ms.p99", "full p99 ms at 50% load", 200.0, False),
+    ("e2e.full_single.items_per_s", "full (single) items/s", 300.0, True),
+    ("e2e.fast_single.items_per_s", "fast (single) items/s", 3000.0, True),
+    ("ratio.fast_single_to_faust_passthrough_single", "fast / faust (single)", 0.5, True),
+    ("e2e.fast_single.latency_ms.p99", "fast (single) p99 ms at 50% load", 50.0, False),
+    ("e2e.full_single.latency_ms.p99", "full (single) p99 ms at 50% load", 200.0, False),
     ("rss_mb.worker_max", "worker peak RSS MB", 600.0, False),
 )
+# Peak RSS of one worker process with everything loaded (the pool variants are several).
+RSS_KEYS = ("rss_mb.worker", "rss_mb.worker_fast", "rss_mb.full_single", "rss_mb.fast_single")
 
 
 def _median(values: list[float]) -> float | None:
@@ -91,7 +100,7 @@ def summarise(
             s.values["e2e." + key[len("e2e.full.") :]] = s.values[key]
         if key.startswith("core.full.items_per_s"):
             s.values["core.items_per_s"] = s.values[key]
-    rss = [v for k in ("rss_mb.worker", "rss_mb.worker_fast") for v in s.values.get(k, [])]
+    rss = [v for k in RSS_KEYS for v in s.values.get(k, [])]
     if rss:
         s.values["rss_mb.worker_max"] = [max(rss)]
     tree, ranges = s.nested()
@@ -139,6 +148,19 @@ def _ratios(s: Summary, systems: dict[str, Any], core: dict[str, Any]) -> None:
     ratio("fast_to_full", rate("fast"), rate("full"))
     ratio("full_pool_to_full", rate("full_pool"), rate("full"))
     ratio("fast_pool_to_fast", rate("fast_pool"), rate("fast"))
+    ratio("full_single_to_full", rate("full_single"), rate("full"))
+    ratio("fast_single_to_fast", rate("fast_single"), rate("fast"))
+    ratio("fast_single_to_faust_passthrough", rate("fast_single"), rate("faust_passthrough"))
+    ratio(
+        "fast_single_to_faust_passthrough_single",
+        rate("fast_single"),
+        rate("faust_passthrough_single"),
+    )
+    ratio(
+        "faust_single_to_faust_passthrough",
+        rate("faust_passthrough_single"),
+        rate("faust_passthrough"),
+    )
 
     def per_cpu(name: str) -> float | None:
         m = systems.get(name)
@@ -148,7 +170,7 @@ def _ratios(s: Summary, systems: dict[str, Any], core: dict[str, Any]) -> None:
     ratio("cpu_fast_to_faust_passthrough", per_cpu("fast"), per_cpu("faust_passthrough"))
     ratio("cpu_full_to_faust_passthrough", per_cpu("full"), per_cpu("faust_passthrough"))
     for profile in PROFILES:
-        c = core.get(profile)
+        c = core.get(profile.split("_")[0])  # the core has profiles only: full and fast
         ratio(f"{profile}_to_core", rate(profile), c["items_per_s"] if c else None)
         ratio(f"cpu_{profile}_to_core", per_cpu(profile), c["cpu_items_per_s"] if c else None)
 
@@ -224,6 +246,13 @@ def _systems(t: dict[str, Any]) -> list[str]:
         ("wirestream fast", "e2e.fast", "rss_mb.worker_fast"),
         ("full, prepare pool", "e2e.full_pool", "rss_mb.full_pool"),
         ("fast, prepare pool", "e2e.fast_pool", "rss_mb.fast_pool"),
+        (
+            "faust passthrough, 1p",
+            "baseline.faust_passthrough_single",
+            "rss_mb.faust_passthrough_single",
+        ),
+        ("full, single", "e2e.full_single", "rss_mb.full_single"),
+        ("fast, single", "e2e.fast_single", "rss_mb.fast_single"),
     ]
     for label, base, rss in rows:
         if _dig(t, f"{base}.items_per_s") is None:
@@ -289,7 +318,7 @@ def _stage_lines(t: dict[str, Any]) -> list[str]:
 
 def _loop_lines(t: dict[str, Any]) -> list[str]:
     lines = ["event loop (a task asking to wake every 10 ms): while draining / at offered load"]
-    for name in ("faust_passthrough", *PROFILES):
+    for name in ("faust_passthrough", "faust_passthrough_single", *PROFILES):
         for window in ("drain", "latency"):
             lag = _dig(t, f"event_loop.{name}.{window}")
             if not lag:

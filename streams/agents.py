@@ -23,10 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from streams.core.pipeline import Pipeline
+from streams.codec import encode_event
+from streams.core.pipeline import Enriched, Pipeline
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.logs import get_logger
 from streams.metrics import Metrics
+from streams.models import SCHEMA_VERSION, DedupeStatus
 
 Headers = Sequence[tuple[str, bytes]]
 log = get_logger("wirestream.worker")
@@ -104,6 +106,12 @@ def source_headers(msg: MessageView) -> list[tuple[str, bytes]]:
     ]
 
 
+def replay_origin(msg: MessageView) -> str:
+    """The raw ``partition:offset`` the dedupe store keeps with an item's record, so that the
+    same message read again (a replay after a crash) is recognised as itself, not a duplicate."""
+    return f"{msg.partition}:{msg.offset}"
+
+
 def deadletter_headers(
     msg: MessageView, reason: DeadLetterReason, error: str
 ) -> list[tuple[str, bytes]]:
@@ -169,6 +177,31 @@ class StageProcessor:
         await self.publisher.deadletter(origin.key, origin.value or b"", headers)
         self.metrics.deadletters.labels(reason.value).inc()
         return self._finish(job, "deadletter")
+
+    async def _conclude(self, job: Job, result: Enriched, stages: Mapping[str, float]) -> str:
+        """Publish the item's event, or count the skipped duplicate; ``stages`` are the stage
+        timings this processor observes (those another stage ran are observed there)."""
+        self.metrics.observe_stages(stages)
+        status = result.dedupe.status
+        if status is not DedupeStatus.UNIQUE:
+            self.metrics.duplicates.labels(status.value).inc()
+        event = result.event
+        if event is None:
+            job.log.info("duplicate_skipped", duplicate_of=result.dedupe.duplicate_of)
+            return self._finish(job, "duplicate")
+        self.metrics.count_language(event.language.code)
+        self.metrics.count_entities(e.type for e in event.entities)
+        self.metrics.observe_published(status, event.published_at, self.clock())
+        tick = time.perf_counter()
+        payload = encode_event(event)
+        headers = [("schema", SCHEMA_VERSION.encode()), ("dedupe-status", status.value.encode())]
+        await self.publisher.publish(result.dedupe.story_id.encode(), payload, headers)
+        self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - tick)
+        job.log.debug(
+            "item_enriched", event_id=event.id, language=event.language.code, dedupe=status.value
+        )
+        outcome = "duplicate" if status is DedupeStatus.DUPLICATE else "enriched"
+        return self._finish(job, outcome)
 
     def _finish(self, job: Job, outcome: str) -> str:
         """Count a finished item (each raw item finishes once, in one stage or the other)."""

@@ -7,13 +7,9 @@ story id), counted as a skipped duplicate, or dead-lettered with its original ra
 
 from __future__ import annotations
 
-import time
-
 from streams.agents import Job, MessageView, StageProcessor
 from streams.agents_handoff import read_handoff
-from streams.codec import encode_event
-from streams.core.pipeline import Enriched, Prepared
-from streams.models import SCHEMA_VERSION, DedupeStatus
+from streams.core.pipeline import Prepared
 
 
 class DecideProcessor(StageProcessor):
@@ -45,28 +41,5 @@ class DecideProcessor(StageProcessor):
             )
         except Exception as exc:
             return await self._fail(job, exc)
-        return await self._publish(job, result)
-
-    async def _publish(self, job: Job, result: Enriched) -> str:
         # Stage 1 observed the stages it ran; the decision is this stage's own.
-        self.metrics.stage_seconds.labels("dedupe").observe(result.stage_seconds["dedupe"])
-        status = result.dedupe.status
-        if status is not DedupeStatus.UNIQUE:
-            self.metrics.duplicates.labels(status.value).inc()
-        event = result.event
-        if event is None:
-            job.log.info("duplicate_skipped", duplicate_of=result.dedupe.duplicate_of)
-            return self._finish(job, "duplicate")
-        self.metrics.count_language(event.language.code)
-        self.metrics.count_entities(e.type for e in event.entities)
-        self.metrics.observe_published(status, event.published_at, self.clock())
-        tick = time.perf_counter()
-        payload = encode_event(event)
-        headers = [("schema", SCHEMA_VERSION.encode()), ("dedupe-status", status.value.encode())]
-        await self.publisher.publish(result.dedupe.story_id.encode(), payload, headers)
-        self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - tick)
-        job.log.debug(
-            "item_enriched", event_id=event.id, language=event.language.code, dedupe=status.value
-        )
-        outcome = "duplicate" if status is DedupeStatus.DUPLICATE else "enriched"
-        return self._finish(job, outcome)
+        return await self._conclude(job, result, {"dedupe": result.stage_seconds["dedupe"]})

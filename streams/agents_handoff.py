@@ -29,7 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streams.agents import REPLAYED_FROM_HEADER, MessageView, header_pairs, source_headers
+from streams.agents import (
+    REPLAYED_FROM_HEADER,
+    MessageView,
+    header_pairs,
+    replay_origin,
+    source_headers,
+)
 from streams.core.pipeline import Prepared
 from streams.errors import DeadLetterReason, ValidationError
 
@@ -69,7 +75,7 @@ class Handoff:
     @property
     def dedupe_origin(self) -> str:
         """The raw ``partition:offset`` the dedupe store keeps to recognise a replay."""
-        return f"{self.origin.partition}:{self.origin.offset}"
+        return replay_origin(self.origin)
 
 
 def handoff_record(

@@ -1,10 +1,12 @@
-"""faust wiring: the App, its topics, the dedupe table, the two agents, and the web endpoints.
+"""faust wiring: the App, its topics, the dedupe table, the agents, and the web endpoints.
 
 Everything is built from one :class:`~streams.settings.Settings` by :func:`build_worker`; nothing
-here reads the environment. The agents only hand each message to their stage's processor:
-``prepare`` (raw topic, every partition, any worker) to
+here reads the environment. The agents only hand each message to their stage's processor. In the
+``split`` topology (the default): ``prepare`` (raw topic, every partition, any worker) to
 :class:`~streams.agents_prepare.PrepareProcessor`, ``decide`` (the one-partition prepared topic)
-to :class:`~streams.agents_decide.DecideProcessor` (docs/architecture.md, "Topology").
+to :class:`~streams.agents_decide.DecideProcessor`. In the ``single`` topology, ``enrich`` (a
+one-partition raw topic) to :class:`~streams.agents_single.EnrichProcessor`
+(docs/architecture.md, "Topology").
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from streams import faust_fixes, ner
-from streams.agents import Headers, ProcessorOptions, policy_for
+from streams.agents import Headers, ProcessorOptions, StageProcessor, policy_for
 from streams.agents_decide import DecideProcessor
 from streams.agents_handoff import MAX_RECORD_BYTES
 from streams.agents_prepare import PrepareProcessor
+from streams.agents_single import EnrichProcessor
 from streams.commit_when_idle import wire_commit_when_idle
 from streams.core.pipeline import Pipeline
 from streams.kafka_io import DEDUPE_TABLE, PREPARED_PARTITIONS
@@ -87,8 +90,7 @@ class FaustPublisher:
 class Worker:
     app: Any
     metrics: Metrics
-    prepare: PrepareProcessor
-    decide: DecideProcessor
+    stages: dict[str, StageProcessor]  # by agent name: prepare and decide, or enrich
 
 
 def faust_app(settings: Settings, **options: Any) -> faust.App:
@@ -137,13 +139,15 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         # Bytes in, bytes out: the agents decode and encode themselves.
         return app.topic(name, partitions=partitions, key_serializer="raw", value_serializer="raw")
 
+    single = settings.worker.topology == "single"
     raw = topic(topics.raw, topics.raw_partitions)
     enriched = topic(topics.enriched, topics.enriched_partitions)
     deadletter = topic(topics.deadletter, topics.deadletter_partitions)
-    prepared = topic(prepared_topic(settings), PREPARED_PARTITIONS)
-    # Co-partitioned with the prepared topic: faust writes a table change to the changelog
-    # partition of the event being processed, so the same partition count (one) keeps recovery
-    # exact, and the worker that owns the prepared partition owns the whole table.
+    prepared = None if single else topic(prepared_topic(settings), PREPARED_PARTITIONS)
+    # Co-partitioned with the topic the deciding agent reads (the prepared topic, or in the
+    # single topology the raw topic, both of one partition): faust writes a table change to the
+    # changelog partition of the event being processed, so the same partition count (one) keeps
+    # recovery exact, and the worker that owns that partition owns the whole table.
     # Values are the dedupe stage's packed records (streams/core/dedupe_record.py): bytes, which
     # faust then reads and writes raw.
     table = app.Table(DEDUPE_TABLE, default=None, partitions=PREPARED_PARTITIONS, value_type=bytes)
@@ -159,10 +163,56 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     publisher = FaustPublisher(enriched, deadletter, prepared)
     options = ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates)
     policy = policy_for(settings.worker.on_internal_error)
-    stage1 = PrepareProcessor(pipeline, publisher, metrics, options, policy=policy)
-    stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
-    stage1.pool = _start_prepare_pool(app, settings)
+    pool = _start_prepare_pool(app, settings)
+    if single:
+        stage = EnrichProcessor(pipeline, publisher, metrics, options, policy=policy)
+        stage.pool = pool
+        stages: dict[str, StageProcessor] = {"enrich": stage}
+        _wire_single_agent(app, raw, stage)
+        inputs: tuple[str, ...] = (topics.raw,)
+    else:
+        stage1 = PrepareProcessor(pipeline, publisher, metrics, options, policy=policy)
+        stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
+        stage1.pool = pool
+        stages = {"prepare": stage1, "decide": stage2}
+        _wire_split_agents(app, settings, stage1, stage2, raw=raw, prepared=prepared)
+        inputs = (topics.raw, prepared_topic(settings))
+    wire_commit_when_idle(
+        app, settings.worker.commit_when_idle_s, settings.worker.processing_guarantee
+    )
 
+    @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        await _report_lag(app, metrics, inputs)
+
+    _wire_ops_metrics(app, metrics, settings, inputs=inputs, table=table, pipeline=pipeline)
+    _wire_watchlist(app, metrics, settings, pipeline)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = is_ready(app)
+        return web.json({"ready": ready}, status=200 if ready else 503)
+
+    return Worker(app=app, metrics=metrics, stages=stages)
+
+
+def _wire_split_agents(
+    app: faust.App,
+    settings: Settings,
+    stage1: PrepareProcessor,
+    stage2: DecideProcessor,
+    *,
+    raw: Any,
+    prepared: Any,
+) -> None:
     # Batches only under at_least_once: exactly_once's commit gate (streams/faust_fixes_eos.py)
     # follows the stream's own iteration, one event at a time, which take_events bypasses. With
     # transactions the pool still takes prepare off the loop, one item at a time.
@@ -183,32 +233,12 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         async for event in stream.events():
             await stage2.handle(event.message)
 
-    inputs = (topics.raw, prepared_topic(settings))
-    wire_commit_when_idle(
-        app, settings.worker.commit_when_idle_s, settings.worker.processing_guarantee
-    )
 
-    @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
-    async def report_lag() -> None:
-        await _report_lag(app, metrics, inputs)
-
-    _wire_ops_metrics(app, metrics, settings, table, pipeline)
-    _wire_watchlist(app, metrics, settings, pipeline)
-
-    @app.page("/metrics")
-    async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
-
-    @app.page("/healthz")
-    async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
-
-    @app.page("/readyz")
-    async def readyz(web: Any, request: Any) -> Any:
-        ready = is_ready(app)
-        return web.json({"ready": ready}, status=200 if ready else 503)
-
-    return Worker(app=app, metrics=metrics, prepare=stage1, decide=stage2)
+def _wire_single_agent(app: faust.App, raw: Any, stage: EnrichProcessor) -> None:
+    @app.agent(raw, name="enrich")
+    async def enrich(stream: Any) -> None:
+        async for event in stream.events():
+            await stage.handle(event.message)
 
 
 def _start_prepare_pool(app: Any, settings: Settings) -> PreparePool | None:
@@ -256,14 +286,20 @@ async def _report_lag(app: Any, metrics: Metrics, topics: tuple[str, ...]) -> No
 
 
 def _wire_ops_metrics(
-    app: Any, metrics: Metrics, settings: Settings, table: Any, pipeline: Pipeline
+    app: Any,
+    metrics: Metrics,
+    settings: Settings,
+    *,
+    inputs: tuple[str, ...],
+    table: Any,
+    pipeline: Pipeline,
 ) -> None:
     """The ops metrics of docs/metrics.md that no item produces: what was loaded at start, and a
-    timer sampling readiness, the dedupe table's size and committed-offset age. One function, so
-    that a restructured app only has to call it again."""
+    timer sampling readiness, the dedupe table's size and committed-offset age. ``inputs`` are
+    the topics the agents read, the table's own last. One function, so that a restructured app
+    only has to call it again."""
     # Created at zero so that rate() sees the first items (a series born with its first value
     # has no increase to show).
-    inputs = (settings.topics.raw, prepared_topic(settings))
     for topic in inputs:
         metrics.items_in.labels(topic)
     # The language models load (and are checksummed) when the pipeline is built, or start fails.
@@ -284,9 +320,9 @@ def _wire_ops_metrics(
         metrics.ready.set(1 if is_ready(app) else 0)
         consumer = app.consumer
         owned = [tp for tp in consumer.assignment() if tp.topic in inputs]
-        # Only the owner of the prepared partition reports the table: a standby's copy (or what
+        # Only the owner of the table's partition reports the table: a standby's copy (or what
         # a former owner still holds) is not the state decisions are made against.
-        owner = any(tp.topic == inputs[1] for tp in owned)
+        owner = any(tp.topic == inputs[-1] for tp in owned)
         metrics.observe_dedupe_state(table if owner else {})
         keys = [(tp.topic, tp.partition) for tp in owned]
         metrics.forget_partitions(keys)

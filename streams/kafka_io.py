@@ -49,23 +49,25 @@ def dedupe_changelog(settings: Settings) -> str:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the raw, enriched, dead-letter and prepared topics if missing; returns the ones
-    created. Refuses (ConfigError) a prepared topic or dedupe changelog with more than one
-    partition: decisions would then miss state again (docs/architecture.md, "Upgrading")."""
+    """Create the raw, enriched, dead-letter and (split topology) prepared topics if missing;
+    returns the ones created. Refuses (ConfigError) a topic that the deciding agent or the dedupe
+    table needs in one partition but has more: decisions would then miss state again
+    (docs/architecture.md, "Topology" and "Upgrading")."""
     topics = settings.topics
+    single = settings.worker.topology == "single"
     wanted = [
         (topics.raw, topics.raw_partitions),
         (topics.enriched, topics.enriched_partitions),
         (topics.deadletter, topics.deadletter_partitions),
-        (prepared_topic(settings), PREPARED_PARTITIONS),
+        *([] if single else [(prepared_topic(settings), PREPARED_PARTITIONS)]),
     ]
     admin = AIOKafkaAdminClient(**client_options(settings))
     created: list[str] = []
     try:
         await admin.start()
         existing = set(await admin.list_topics())
-        single = [prepared_topic(settings), dedupe_changelog(settings)]
-        await _check_single_partition(admin, [name for name in single if name in existing])
+        one = [topics.raw if single else prepared_topic(settings), dedupe_changelog(settings)]
+        await _check_single_partition(admin, [name for name in one if name in existing])
         for name, partitions in wanted:
             if name in existing:
                 continue
@@ -88,9 +90,10 @@ async def _check_single_partition(admin: AIOKafkaAdminClient, names: list[str]) 
         count = len(described["partitions"])
         if count != PREPARED_PARTITIONS:
             raise ConfigError(
-                f"topic {described['topic']} has {count} partitions; the decide stage needs "
-                f"exactly {PREPARED_PARTITIONS} (a changelog written by the one-stage worker? "
-                "see docs/architecture.md, Upgrading)"
+                f"topic {described['topic']} has {count} partitions; the deciding agent and the "
+                f"dedupe table need exactly {PREPARED_PARTITIONS} (a raw topic of several "
+                'partitions under topology "single", or a changelog written by the old '
+                "one-stage worker? see docs/architecture.md, Topology and Upgrading)"
             )
 
 

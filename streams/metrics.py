@@ -247,7 +247,7 @@ class Metrics:
             label = entity_type if entity_type in ENTITY_TYPE_LABELS else "OTHER"
             self.entities.labels(label).inc()
 
-    def observe_stages(self, seconds: dict[str, float]) -> None:
+    def observe_stages(self, seconds: Mapping[str, float]) -> None:
         for stage, value in seconds.items():
             self.stage_seconds.labels(stage).observe(value)
 

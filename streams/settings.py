@@ -101,6 +101,11 @@ class WorkerSettings:
     # event loop, each loading its own models (streams/prepare_pool.py). 0: inline, in the
     # worker's own process, one core. On a host with spare cores, cores - 1 per worker.
     prepare_processes: int = 0
+    # split: prepare on the raw partitions (any worker), decide on the one-partition prepared
+    # topic. single: one agent does both on a raw topic of one partition (topics.raw_partitions
+    # = 1): a produce, a consume and a transaction fewer per item, about half the latency under
+    # load, but one process (and its prepare pool) works the feed (docs/architecture.md).
+    topology: Literal["split", "single"] = "split"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,16 @@ class Settings:
     entities: EntitySettings = field(default_factory=EntitySettings)
     web: WebSettings = field(default_factory=WebSettings)
     log: LogSettings = field(default_factory=LogSettings)
+
+    def __post_init__(self) -> None:
+        # The single topology co-partitions the dedupe table with the raw topic: with more raw
+        # partitions, workers would each decide against part of the state (docs/architecture.md).
+        if self.worker.topology == "single" and self.topics.raw_partitions != 1:
+            raise ConfigError(
+                f'worker.topology = "single" needs a raw topic of one partition, not '
+                f"{self.topics.raw_partitions}: set topics.raw_partitions = 1, or use "
+                'topology = "split"'
+            )
 
 
 def load_settings(

@@ -20,8 +20,8 @@ async def test_agents_prepare_decide_dedupe_and_dead_letter() -> None:
     settings = Settings()
     worker = build_worker(settings)
     publisher = RecordingPublisher()
-    worker.prepare.publisher = publisher
-    worker.decide.publisher = publisher
+    for stage in worker.stages.values():
+        stage.publisher = publisher
     agents = {agent.name.rsplit(".", 1)[-1]: agent for agent in worker.app.agents.values()}
     assert set(agents) == {"prepare", "decide"}
     assert worker.app.tables["dedupe"].partitions == 1
@@ -67,3 +67,32 @@ async def test_building_the_worker_leaves_faust_to_decide_in_transaction(guarant
     )
     worker = build_worker(settings)
     assert "in_transaction" not in vars(worker.app)
+
+
+async def test_the_single_topology_runs_one_agent_on_the_raw_topic() -> None:
+    defaults = Settings()
+    settings = dataclasses.replace(
+        defaults,
+        topics=dataclasses.replace(defaults.topics, raw_partitions=1),
+        worker=dataclasses.replace(defaults.worker, topology="single"),
+    )
+    worker = build_worker(settings)
+    publisher = RecordingPublisher()
+    worker.stages["enrich"].publisher = publisher
+    agents = {agent.name.rsplit(".", 1)[-1]: agent for agent in worker.app.agents.values()}
+    assert set(agents) == {"enrich"}
+    assert list(agents["enrich"].channel.topics) == ["wire.raw"]
+    assert worker.app.tables["dedupe"].partitions == 1
+    item = orjson.dumps({"id": "a1", "body": "Dockworkers in Oslo started a strike on Monday."})
+    async with agents["enrich"].test_context() as ctx:
+        await ctx.put(item, key=b"a1", partition=0)
+        await ctx.put(item, key=b"a1-again", partition=0)
+        await ctx.put(b"\xff\xfe", key=b"x", partition=0)
+    assert not publisher.forwarded
+    assert [orjson.loads(value)["id"] for _key, value, _headers in publisher.published] == ["a1"]
+    assert [d[2]["x-deadletter-reason"] for d in publisher.dead] == [b"not_utf8"]
+    assert any(key.startswith("h:") for key in worker.app.tables["dedupe"])
+    registry = worker.metrics.registry
+    assert registry.get_sample_value("wirestream_duplicates_total", {"status": "duplicate"}) == 1
+    assert registry.get_sample_value("wirestream_items_in_total", {"topic": "wire.raw"}) == 3
+    worker.app.consumer._thread.thread_loop.close()

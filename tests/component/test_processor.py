@@ -12,24 +12,11 @@ import pytest
 from streams import agents_handoff
 from streams.agents import crash_policy
 from streams.core.pipeline import Pipeline
-from streams.settings import Settings
 from tests.support.stages import PREPARED_TOPIC, Message, TwoStages
 
 pytestmark = pytest.mark.asyncio
 
 OSLO = orjson.dumps({"id": "o-1", "body": "Dockworkers in Oslo started a strike on Monday."})
-
-
-@pytest.fixture(scope="module")
-def pipeline_factory() -> Any:
-    settings = Settings()
-    shared = Pipeline.from_settings(settings, {})
-
-    def make(cls: type[Pipeline] = Pipeline) -> Pipeline:
-        # Models and KB are loaded once per module; each test gets a fresh dedupe store.
-        return cls(shared.detector, shared.extractor, {}, settings.dedupe.window_s)
-
-    return make
 
 
 async def test_sample_feed_outcomes(pipeline_factory: Any, sample_lines: list[bytes]) -> None:

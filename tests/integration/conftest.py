@@ -72,7 +72,7 @@ class Deployment:
 
     def create_topics(self) -> None:
         """Create the deployment's topics the way `wirestream topics` does, before any worker."""
-        env = worker_env(self.kafka.bootstrap, self.prefix, self.base / "data", 0)
+        env = worker_env(self.kafka.bootstrap, self.prefix, self.base / "data", 0, **self.extra)
         asyncio.run(ensure_topics(load_settings(env)))
 
     def worker(self, **extra: str) -> WorkerProcess:

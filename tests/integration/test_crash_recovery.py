@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from streams.errors import ConfigError
 from tests.integration.conftest import Deployment
 from tests.support.stories import WORDS
 from tests.support.topics import read_all, send
@@ -51,23 +52,31 @@ def stream_items() -> tuple[list[bytes], set[str], set[str]]:
     return values, duplicates, malformed
 
 
-@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+# The single topology (one agent, one raw partition) under exactly_once too: its outputs, table
+# changes and raw offsets share one transaction where the split topology has two.
+@pytest.mark.parametrize(
+    ("guarantee", "topology"),
+    [("at_least_once", "split"), ("exactly_once", "split"), ("exactly_once", "single")],
+)
 def test_sigkill_mid_stream_loses_nothing(
-    deployment: Deployment, record_property: Any, guarantee: str
+    deployment: Deployment, record_property: Any, guarantee: str, topology: str
 ) -> None:
     # Duplicates are published here too, so that every input leaves a record on a topic. The
     # fast profile (no sentence embeddings) keeps 2,400 items quick; delivery is what is tested.
     deployment.extra["WIRESTREAM_WORKER_PUBLISH_DUPLICATES"] = "true"
     deployment.extra["WIRESTREAM_WORKER_PROFILE"] = "fast"
     deployment.extra["WIRESTREAM_WORKER_PROCESSING_GUARANTEE"] = guarantee
+    deployment.extra["WIRESTREAM_WORKER_TOPOLOGY"] = topology
+    if topology == "single":
+        deployment.extra["WIRESTREAM_TOPICS_RAW_PARTITIONS"] = "1"
     values, duplicates, malformed = stream_items()
     bootstrap = deployment.kafka.bootstrap
     deployment.create_topics()
     send(bootstrap, deployment.topic("raw"), values)
 
     first = deployment.worker().start()
-    # Killed while both stages are mid-stream: prepare (raw topic) at a quarter or more, decide
-    # (prepared topic) behind it.
+    # Killed mid-stream: a quarter or more of the raw topic read (in the split topology decide,
+    # on the prepared topic, is behind it).
     raw = deployment.topic("raw")
     first.wait_metric("wirestream_items_in_total", TOTAL * 0.25, timeout=120, topic=raw)
     processed_before_kill = first.metric("wirestream_items_in_total", topic=raw)
@@ -115,7 +124,7 @@ def test_sigkill_mid_stream_loses_nothing(
     record_property("finished_before_kill", finished)
     record_property("published_twice", twice)
     print(
-        f"\ncrash test ({guarantee}): {processed_before_kill:.0f} items prepared and "
+        f"\ncrash test ({guarantee}, {topology}): {processed_before_kill:.0f} items read and "
         f"{finished:.0f} finished before SIGKILL; "
         f"{twice} enriched events published twice after the restart"
     )
@@ -150,3 +159,17 @@ def test_sigterm_stops_gracefully_and_commits(deployment: Deployment, guarantee:
     again.stop()
     records = read_all(bootstrap, deployment.topic("enriched"), until=lambda r: len(r) >= 200)
     assert len(records) == 200
+
+
+def test_the_single_topology_refuses_a_raw_topic_of_several_partitions(
+    deployment: Deployment,
+) -> None:
+    deployment.create_topics()  # the split topology's four raw partitions
+    deployment.extra["WIRESTREAM_WORKER_TOPOLOGY"] = "single"
+    deployment.extra["WIRESTREAM_TOPICS_RAW_PARTITIONS"] = "1"
+    raw = re.escape(deployment.topic("raw"))
+    with pytest.raises(ConfigError, match=rf"{raw} has 4 partitions"):
+        deployment.create_topics()
+    # The worker does the same check before it starts, and exits with the message.
+    with pytest.raises(RuntimeError, match="has 4 partitions"):
+        deployment.worker().start(ready_timeout=60)

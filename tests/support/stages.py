@@ -1,5 +1,6 @@
-"""The two stages of the worker without a broker: a recording publisher stands in for Kafka, and
-what stage 1 forwards is handed to stage 2 as the prepared topic would hand it."""
+"""The worker's processors without a broker: a recording publisher stands in for Kafka. In the
+split topology what stage 1 forwards is handed to stage 2 as the prepared topic would hand it;
+the single topology's one processor takes the raw message alone."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from streams.agents import ProcessorOptions, deadletter_policy
 from streams.agents_decide import DecideProcessor
 from streams.agents_prepare import PREPARED, PrepareProcessor
+from streams.agents_single import EnrichProcessor
 from streams.core.pipeline import Pipeline
 from streams.metrics import Metrics
 
@@ -44,8 +46,8 @@ class RecordingPublisher:
         self.dead.append((key, value, dict(headers)))
 
 
-class TwoStages:
-    """Stage 1 and stage 2 on one publisher and one registry, chained through ``forwarded``."""
+class Stages:
+    """A topology's processors on one recording publisher and one registry."""
 
     def __init__(
         self,
@@ -57,9 +59,33 @@ class TwoStages:
         self.publisher = publisher or RecordingPublisher()
         self.metrics = Metrics(CollectorRegistry())
         options = ProcessorOptions(max_item_bytes=1 << 20, publish_duplicates=publish_duplicates)
-        args = (pipeline, self.publisher, self.metrics, options)
-        self.prepare = PrepareProcessor(*args, policy=deadletter_policy)
-        self.decide = DecideProcessor(*args, policy=deadletter_policy)
+        self.args = (pipeline, self.publisher, self.metrics, options)
+
+    async def handle(self, msg: Message) -> str:
+        raise NotImplementedError
+
+    def sample(self, name: str, **labels: str) -> float:
+        return self.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+class OneStage(Stages):
+    """The single topology: one processor from the raw message to the event."""
+
+    def __init__(self, pipeline: Pipeline, **options: Any) -> None:
+        super().__init__(pipeline, **options)
+        self.enrich = EnrichProcessor(*self.args, policy=deadletter_policy)
+
+    async def handle(self, msg: Message) -> str:
+        return await self.enrich.handle(msg)
+
+
+class TwoStages(Stages):
+    """The split topology: stage 1 and stage 2 chained through ``forwarded``."""
+
+    def __init__(self, pipeline: Pipeline, **options: Any) -> None:
+        super().__init__(pipeline, **options)
+        self.prepare = PrepareProcessor(*self.args, policy=deadletter_policy)
+        self.decide = DecideProcessor(*self.args, policy=deadletter_policy)
 
     async def handle(self, msg: Message) -> str:
         """The raw message through both stages; returns the final outcome."""
@@ -73,6 +99,3 @@ class TwoStages:
         key, value, headers = self.publisher.forwarded[index]
         offset = index % len(self.publisher.forwarded)
         return Message(value, offset, topic=PREPARED_TOPIC, key=key, headers=headers)
-
-    def sample(self, name: str, **labels: str) -> float:
-        return self.metrics.registry.get_sample_value(name, labels) or 0.0

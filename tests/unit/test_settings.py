@@ -41,10 +41,23 @@ def test_environment_overrides(
         {"WIRESTREAM_TOPICS_RAW_PARTITIONS": "many"},
         {"WIRESTREAM_WORKER_PUBLISH_DUPLICATES": "perhaps"},
         {"WIRESTREAM_KAFKA_SECURITY_PROTOCOL": "CARRIER_PIGEON"},
+        {"WIRESTREAM_WORKER_TOPOLOGY": "mesh"},
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(("partitions", "accepted"), [("1", True), ("4", False), ("2", False)])
+def test_the_single_topology_needs_a_one_partition_raw_topic(
+    partitions: str, accepted: bool
+) -> None:
+    env = {"WIRESTREAM_WORKER_TOPOLOGY": "single", "WIRESTREAM_TOPICS_RAW_PARTITIONS": partitions}
+    if accepted:
+        assert load_settings(env).worker.topology == "single"
+        return
+    with pytest.raises(ConfigError, match=r"topics\.raw_partitions = 1"):
         load_settings(env)
 
 
