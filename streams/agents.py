@@ -1,4 +1,6 @@
-"""The thin I/O shell around the core, in two stages: decode, call the core, publish, count.
+"""The thin I/O shell around the core: decode, call the core, publish, count.
+
+In the split topology (the default), two stages:
 
 - :class:`~streams.agents_prepare.PrepareProcessor`, stage 1, on the raw topic's partitions (any
   worker): decode and validate the raw item, run the stateless half of the core
@@ -7,13 +9,17 @@
   a time): the dedupe decision against the table (``Pipeline.decide``), then the enriched event,
   or a counted duplicate.
 
-:mod:`streams.agents_handoff` is the record between them. The processors hold no faust objects:
-they take a message view and a :class:`Publisher`, so component tests drive them without a
-broker. ``streams.app`` wires them to faust, where each output is attached to its input's offset:
-faust publishes it and waits for the broker's ack before committing that offset; under the
+In the single topology, :class:`~streams.agents_single.EnrichProcessor` does both on a raw topic
+of one partition (``Pipeline.enrich``).
+
+:mod:`streams.agents_handoff` is the record between the two stages. The processors hold no faust
+objects: they take a message view and a :class:`Publisher`, so component tests drive them without
+a broker. ``streams.app`` wires them to faust, where each output is attached to its input's
+offset: faust publishes it and waits for the broker's ack before committing that offset; under the
 default ``exactly_once`` the outputs and the offset commit in one Kafka transaction instead
-(docs/architecture.md, "Delivery"). This module holds what both stages share: the
-message view, the outputs, error policies, dead letters and the counting of finished items.
+(docs/architecture.md, "Delivery"). This module holds what the processors share: the message
+view, the outputs, error policies, dead letters, publishing an event and the counting of
+finished items.
 """
 
 from __future__ import annotations

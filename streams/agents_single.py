@@ -6,7 +6,7 @@ partition 0 (the others stand by). Against the split topology each item saves a 
 consume and a transaction, and is visible after one commit rather than two; an exact re-send
 stops before the costly stages (``Pipeline.enrich``), which stage 1 of the split topology cannot
 do, as the store is stage 2's. The price: one process, and its prepare pool, works the whole feed
-(docs/architecture.md, "Topology").
+(docs/architecture.md, "The single topology").
 """
 
 from __future__ import annotations
