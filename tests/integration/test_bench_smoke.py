@@ -7,12 +7,14 @@ rate meaningless). A broker that cannot start fails this test through the ``kafk
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from bench.e2e import Options, run_benchmark, write_outputs
 from bench.e2e_service import SYSTEMS
 from bench.report import render
+from bench.transaction_commit import measure, report
 from tests.support.services import KafkaBroker
 
 ITEMS = 100
@@ -109,3 +111,11 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
         "wirestream fast",
     ):
         assert label in table
+
+
+def test_transaction_probe_times_whole_transactions(kafka: KafkaBroker) -> None:
+    # bench/transaction_commit.py on the session's broker: it runs, and reports what it timed.
+    wall, cpu = asyncio.run(measure(kafka.bootstrap, commits=3, linger_s=0.0))
+    assert len(wall) == len(cpu) == 3
+    assert all(w > 0 for w in wall)
+    assert report(wall, cpu).startswith("3 transactions: wall ms median")
