@@ -98,12 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", help="an existing broker (default: start a fresh one)")
     args = parser.parse_args(argv)
     sender.BACKOFF_OVERRIDE = args.concurrent_retry_s
+
+    def run(bootstrap: str) -> None:
+        timed = measure(bootstrap, args.commits, args.linger_s, args.retry_backoff_s)
+        print(report(*asyncio.run(timed)))
+
     if args.bootstrap:
-        print(report(*asyncio.run(measure(args.bootstrap, args.commits, args.linger_s, args.retry_backoff_s))))
+        run(args.bootstrap)
         return 0
     broker = start_kafka(Path(tempfile.mkdtemp(prefix="ws-txn-")))
     try:
-        print(report(*asyncio.run(measure(broker.bootstrap, args.commits, args.linger_s, args.retry_backoff_s))))
+        run(broker.bootstrap)
     finally:
         broker.stop()
     return 0

@@ -177,8 +177,12 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         stages = {"prepare": stage1, "decide": stage2}
         _wire_split_agents(app, settings, stage1, stage2, raw=raw, prepared=prepared)
         inputs = (topics.raw, prepared_topic(settings))
+    worker_settings = settings.worker
     wire_commit_when_idle(
-        app, settings.worker.commit_when_idle_s, settings.worker.processing_guarantee
+        app,
+        worker_settings.commit_when_idle_s,
+        worker_settings.commit_when_waited_s,
+        worker_settings.processing_guarantee,
     )
 
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]

@@ -169,6 +169,7 @@ def seek_before_resuming_streams(recovery_cls: Any) -> None:
 
 def apply() -> None:
     import faust
+    from aiokafka.producer import sender
     from faust.streams import Stream
     from faust.tables.recovery import Recovery
     from faust.transport.consumer import Consumer, ThreadDelegateConsumer, TransactionManager
@@ -183,6 +184,7 @@ def apply() -> None:
     eos.gate_stream_iteration(Stream)
     eos.fresh_recovery_highwaters(AIOKafkaConsumerThread)
     eos.commit_transactions_at_once(Producer)
+    eos.retry_transactions_sooner(Producer, sender)
     fetch_only_active_partitions(ThreadDelegateConsumer)
     if faust.__version__ == "0.15.3":  # a copy of that version's method, reordered
         seek_before_resuming_streams(Recovery)

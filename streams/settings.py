@@ -86,6 +86,9 @@ class WorkerSettings:
     # ... and as soon as the worker has been idle this long (exactly_once only; 0: off): at low
     # load an item is then visible within tens of milliseconds (streams/commit_when_idle.py).
     commit_when_idle_s: float = 0.005
+    # ... and, when the worker is busy but between two events, once an output has waited this
+    # long (exactly_once only; 0: off): tens of milliseconds at medium load (docs/benchmarks.md).
+    commit_when_waited_s: float = 0.05
     # How long the producer waits to fill a batch: sends from one item's handling go out
     # together, and fewer, larger requests cost less CPU (measured: fast 268 -> 312 items/s).
     producer_linger_s: float = 0.005

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,12 +106,52 @@ async def test_a_rebalance_leaves_committing_to_faust() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quiet_s", "transactional", "wired"),
-    [(0.005, True, True), (0.0, True, False), (0.005, False, False)],
+    ("quiet_s", "waited_s", "transactional", "wired"),
+    [
+        (0.005, 0.0, True, True),
+        (0.0, 0.03, True, True),
+        (0.0, 0.0, True, False),
+        (0.005, 0.03, False, False),
+    ],
 )
-async def test_only_exactly_once_with_a_quiet_period_gets_the_task(
-    quiet_s: float, transactional: bool, wired: bool
+async def test_only_exactly_once_with_a_quiet_period_or_a_wait_gets_the_task(
+    quiet_s: float, waited_s: float, transactional: bool, wired: bool
 ) -> None:
     app = App()
-    wire_commit_when_idle(app, quiet_s, "exactly_once" if transactional else "at_least_once")
+    guarantee = "exactly_once" if transactional else "at_least_once"
+    wire_commit_when_idle(app, quiet_s, waited_s, guarantee)
     assert bool(app.tasks) is wired
+
+
+async def test_a_busy_worker_commits_between_events_once_an_output_has_waited() -> None:
+    # Medium load: short gaps between events, never quiet for QUIET, so only the wait commits.
+    waited_s = QUIET * 2
+    app = App()
+    task = asyncio.create_task(commit_idle_loop(app, QUIET, waited_s))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        while loop.time() - started < waited_s * 8:
+            await handle(app, QUIET / 4)
+            await asyncio.sleep(QUIET / 8)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    commits = app.consumer.commits
+    assert 3 <= len(commits) <= 8, commits
+    assert all(b - a >= waited_s for a, b in itertools.pairwise(commits))
+
+
+async def test_a_backlog_is_not_committed_by_the_wait() -> None:
+    # Events back to back (a backlog): never a moment with no event in flight.
+    app = App()
+    task = asyncio.create_task(commit_idle_loop(app, QUIET, QUIET))
+    try:
+        for _ in range(16):
+            await handle(app, QUIET / 2)
+        assert app.consumer.commits == []
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

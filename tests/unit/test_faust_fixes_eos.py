@@ -223,3 +223,37 @@ async def test_transactions_commit_side_by_side_and_each_with_its_offsets(
     await producer.commit_transactions(offsets, "ws", start_new_transaction=False)
     assert sorted(producer.committed) == sorted((t, o, False) for t, o in offsets.items())
     assert producer.most == transactions
+
+
+class SettingsProducer:
+    """faust's Producer as far as its aiokafka settings go."""
+
+    def __init__(self, in_transaction: bool) -> None:
+        self.app = App(in_transaction=in_transaction)
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {"acks": "all"} if self.app.in_transaction else {}
+
+
+@pytest.mark.parametrize(("in_transaction", "backoff"), [(True, 10), (False, None)])
+async def test_transactional_producers_retry_sooner(
+    in_transaction: bool, backoff: int | None
+) -> None:
+    sender = type("SenderModule", (), {"BACKOFF_OVERRIDE": 0.02})
+    faust_fixes_eos.retry_transactions_sooner(SettingsProducer, sender)
+    faust_fixes_eos.retry_transactions_sooner(SettingsProducer, sender)  # once is enough
+    assert sender.BACKOFF_OVERRIDE == faust_fixes_eos.CONCURRENT_TRANSACTIONS_RETRY_S
+    settings = SettingsProducer(in_transaction)._settings_extra()
+    assert settings.get("retry_backoff_ms") == backoff
+    assert settings.get("acks") == ("all" if in_transaction else None)
+
+
+async def test_aiokafka_still_reads_the_concurrent_transactions_wait_at_call_time() -> None:
+    # The patch sets a module constant; it works only while aiokafka looks it up when it answers
+    # CONCURRENT_TRANSACTIONS, as 0.12 does. A newer aiokafka that copies it must fail here.
+    from aiokafka.producer import sender
+
+    names = sender.AddPartitionsToTxnHandler.handle_response.__code__.co_names
+    assert "BACKOFF_OVERRIDE" in names
+    faust_fixes.apply()
+    assert sender.BACKOFF_OVERRIDE == faust_fixes_eos.CONCURRENT_TRANSACTIONS_RETRY_S
