@@ -52,8 +52,9 @@ def wire_commit_when_idle(app: Any, quiet_s: float, waited_s: float, guarantee: 
             await commit_idle_loop(app, quiet_s, waited_s)
 
 
-# How often a waited-for commit looks again for a moment with no event in flight.
-_RECHECK_S = 0.001
+# How often a commit that is due looks again for a moment with no event in flight, when there is
+# no quiet period to pace it: under a backlog it stays due, so this is a poll per interval.
+_RECHECK_S = 0.0025
 
 
 async def commit_idle_loop(app: Any, quiet_s: float, waited_s: float = 0.0) -> None:
@@ -72,7 +73,9 @@ async def commit_idle_loop(app: Any, quiet_s: float, waited_s: float = 0.0) -> N
             # Wake when the quiet period would end or the wait fall due, whichever comes first.
             pauses = [max(quiet_s - quiet_for, quiet_s / 2)] if quiet_s > 0 else []
             if waited_s > 0:
-                pauses.append(max(waited_s - waited, _RECHECK_S))
+                # Once due, no faster than the quiet period's own pace: under a backlog the
+                # gate stays busy, and a tighter poll would only spend the worker's CPU.
+                pauses.append(max(waited_s - waited, quiet_s / 2 if quiet_s > 0 else _RECHECK_S))
             await asyncio.sleep(min(pauses))
             continue
         # Cleared first: a commit that finds another under way returns at once, and must not
