@@ -100,7 +100,7 @@ def train(
     key = _key_fn(featurizer(language, Lexicon()))
     final = _with_seen(base, sents, key)
 
-    import pycrfsuite  # type: ignore[import-untyped]  # training only; no stubs exist
+    import pycrfsuite  # training only (the `train` extra); pyproject.toml skips its types
 
     trainer = pycrfsuite.Trainer(algorithm=recipe.algorithm, verbose=False)
     _append_folds(trainer, language=language, recipe=recipe, sents=sents, base=base, key=key)
