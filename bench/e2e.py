@@ -181,7 +181,16 @@ def _progress(m: dict[str, Any]) -> str:
         f"p99 {lat['p99_ms']:>8.1f} ms @ {lat['offered_per_s']:,.0f}/s"
         f"{'' if lat['kept_up'] else ' (queue grew)'}  "
         f"peak RSS {m['rss_mb']['peak']:,.0f} MB  counts {'ok' if m['counts']['ok'] else 'OFF'}"
+        + _segments(lat.get("segments") or {})
     )
+
+
+def _segments(segments: dict[str, dict[str, float]]) -> str:
+    """Where the slowest 1 % of the latency phase spent their time (ms), for the progress line."""
+    if not segments:
+        return ""
+    parts = ", ".join(f"{k} {v['slowest_1pct_mean_ms']:.0f}" for k, v in segments.items())
+    return f"\n      slowest 1 %: {parts} ms"
 
 
 def run_benchmark(opts: Options, bootstrap: str | None = None) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -24,6 +26,12 @@ from bench.workload import WorkItem
 # The latency phase tags each JSON item with its sequence number; unknown fields are kept under
 # ``extra`` in the enriched event (README.md, input contract), and passthroughs forward bytes as is.
 _SEQ = re.compile(rb'"bench_seq":(\d+)')
+# An enriched event says when the worker took its item and when the core was done with it (ms).
+_RECEIVED = re.compile(rb'"received_at":"([^"]+)"')
+_PROCESSED = re.compile(rb'"processed_at":"([^"]+)"')
+# Where an item's latency goes, in order: to the worker, through the core, until its record is
+# handed to the producer (CreateTime), and until a read_committed consumer here has it.
+SEGMENTS = ("to_worker", "core", "to_send", "to_visible")
 PRELOAD_BATCH = 2000
 
 
@@ -125,6 +133,10 @@ class _Tally:
             self.last = max(self.last, float(record.timestamp))
 
 
+def _epoch(rfc3339: bytes) -> float:
+    return datetime.fromisoformat(rfc3339.decode().replace("Z", "+00:00")).timestamp()
+
+
 def _percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
@@ -137,6 +149,7 @@ class _Arrivals:
         self.total = total
         self.sent: dict[int, float] = {}
         self.arrived: dict[int, float] = {}
+        self.marks: dict[int, tuple[float, float, float]] = {}  # received, processed, created
         self.expected: set[int] = set()
         self.repeats = 0
         self.done = asyncio.Event()
@@ -155,16 +168,50 @@ class _Arrivals:
                         self.repeats += 1  # published twice (at-least-once): counted, not timed
                     else:
                         self.arrived[seq] = now
+                        self._mark(seq, record)
             if len(self.sent) == self.total and self.expected.issubset(self.arrived.keys()):
                 self.done.set()
 
+    def _mark(self, seq: int, record: Any) -> None:
+        """Note the event's own times, when it has them (a passthrough forwards bytes as is)."""
+        received = _RECEIVED.search(record.value)
+        processed = _PROCESSED.search(record.value)
+        if received and processed:
+            self.marks[seq] = (
+                _epoch(received.group(1)),
+                _epoch(processed.group(1)),
+                float(record.timestamp) / 1000.0,
+            )
+
+    def segments(self, timed: list[int]) -> dict[str, dict[str, float]]:
+        """Each segment's median over the timed items, and its mean over the slowest 1 % (what
+        the p99 is made of), in ms."""
+        rows = [(self.arrived[s] - self.sent[s], self._split(s)) for s in timed if s in self.marks]
+        if not rows:
+            return {}
+        rows.sort(key=lambda row: row[0])
+        tail = rows[-max(1, len(rows) // 100) :]
+        return {
+            name: {
+                "p50_ms": _percentile(sorted(parts[i] for _, parts in rows), 0.5),
+                "slowest_1pct_mean_ms": sum(parts[i] for _, parts in tail) / len(tail),
+            }
+            for i, name in enumerate(SEGMENTS)
+        }
+
+    def _split(self, seq: int) -> tuple[float, ...]:
+        received, processed, created = self.marks[seq]
+        points = (self.sent[seq], received, processed, created, self.arrived[seq])
+        return tuple((b - a) * 1000.0 for a, b in pairwise(points))
+
     def result(self, rate: float, send_s: float, warmup_s: float) -> dict[str, Any]:
         first_sent = min(self.sent.values()) if self.sent else 0.0
-        in_order = [
-            (self.arrived[s] - self.sent[s]) * 1000.0
+        counted = [
+            s
             for s in sorted(self.expected)
             if s in self.arrived and self.sent[s] - first_sent >= warmup_s
         ]
+        in_order = [(self.arrived[s] - self.sent[s]) * 1000.0 for s in counted]
         timed = sorted(in_order)
         # A system that keeps up has the same latency at the end of the phase as at its start; one
         # that does not builds a queue, and its latency grows with the phase's length.
@@ -186,6 +233,7 @@ class _Arrivals:
             "max_ms": timed[-1] if timed else float("nan"),
             "late_to_early_p50": growth,
             "kept_up": bool(in_order) and (growth < 2.0 or _percentile(late, 0.5) < 250.0),
+            "segments": self.segments(counted),
         }
 
 

@@ -12,6 +12,8 @@ import math
 import statistics
 from typing import Any
 
+from bench.e2e_kafka import SEGMENTS
+
 BASELINES = ("aiokafka_passthrough", "faust_passthrough", "faust_passthrough_single")
 # The worker systems: a profile, then how it runs (pool: a prepare pool; single: the single
 # topology on a one-partition raw topic).
@@ -129,6 +131,9 @@ def _add_measurement(s: Summary, name: str, m: dict[str, Any]) -> None:
             s.add(f"event_loop.{name}.{window}.{field}", lag.get(field))
     for stage, ms in m.get("stages_ms_per_item", {}).items():
         s.add(f"stages.{name}.{stage}_ms", ms)
+    for segment, cell in (m["latency"].get("segments") or {}).items():
+        for field, value in cell.items():
+            s.add(f"latency_segments.{name}.{segment}.{field}", value)
     if name in PROFILES:
         s.add(f"e2e.{name}.counts_ok", 1.0 if m["counts"]["ok"] else 0.0)
 
@@ -225,7 +230,8 @@ def render(summary: dict[str, Any]) -> str:
         f"{int(cfg['load_fraction'] * 100)}% of each system's own measured maximum "
         "(* = its queue grew during the phase: it did not keep up)",
     ]
-    for section in (_systems, _ratio_lines, _stage_lines, _loop_lines, _goal_lines):
+    sections = (_systems, _ratio_lines, _stage_lines, _segment_lines, _loop_lines, _goal_lines)
+    for section in sections:
         lines += ["", *section(summary)]
     lines += ["", "counts (every item accounted for: enriched + duplicates + dead letters):"]
     lines += [f"  {check}" for check in summary["counts"]]
@@ -313,6 +319,25 @@ def _stage_lines(t: dict[str, Any]) -> list[str]:
             + "".join(f"{_fmt(v, 3):>12}" for v in values)
             + f"{_fmt(total, 3):>12}{_fmt(_dig(t, cpu + '.cpu_ms_per_item'), 3):>12}"
         )
+    return lines
+
+
+def _segment_lines(t: dict[str, Any]) -> list[str]:
+    lines = [
+        "where the latency goes at 50% load, ms, median / mean of the slowest 1 %: to_worker",
+        "(produced -> taken by the worker), core (-> core done; split: through both stages),",
+        "to_send (-> its record created), to_visible (-> read here, read_committed):",
+        f"  {'':<13}" + "".join(f"{s:>16}" for s in SEGMENTS),
+    ]
+    for name in PROFILES:
+        cells = _dig(t, f"latency_segments.{name}")
+        if not cells:
+            continue
+        pairs = (
+            f"{_fmt(cell.get('p50_ms'))} / {_fmt(cell.get('slowest_1pct_mean_ms'))}"
+            for cell in (cells.get(seg, {}) for seg in SEGMENTS)
+        )
+        lines.append(f"  {name:<13}" + "".join(f"{pair:>16}" for pair in pairs))
     return lines
 
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from bench.e2e import Options, run_benchmark, write_outputs
+from bench.e2e_kafka import SEGMENTS
 from bench.e2e_service import SYSTEMS
 from bench.report import render
 from bench.transaction_commit import measure, report
@@ -91,9 +92,15 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
         assert counts["ok"], m
         assert m["exit_code"] == 0, m
         assert m["latency"]["missing"] == 0, m["latency"]
+        segments = m["latency"]["segments"]
         if "forwarded" in counts:
             assert counts["forwarded"] == ITEMS
+            assert segments == {}  # forwarded bytes carry no worker times
         else:
+            # The four segments add up to each item's latency, so none can be negative by much
+            # (the event's times are rounded to the millisecond).
+            assert set(segments) == set(SEGMENTS)
+            assert all(cell["p50_ms"] >= -1.0 for cell in segments.values()), segments
             accounted = counts["enriched"] + counts["duplicates"] + counts["deadletters"]
             assert accounted == ITEMS
             assert counts["expected"] == expected
@@ -105,6 +112,7 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
 
     table = render(written)
     for label in (
+        "where the latency goes",
         "aiokafka passthrough",
         "faust passthrough",
         "wirestream full",
