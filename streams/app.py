@@ -11,6 +11,7 @@ one-partition raw topic) to :class:`~streams.agents_single.EnrichProcessor`
 
 from __future__ import annotations
 
+import gc
 import signal
 import ssl
 import time
@@ -159,6 +160,11 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         # restart or a rebalance the table holds different partitions, so rebuild it.
         count = pipeline.restore()
         log.info("dedupe_index_rebuilt", items=count)
+        settle_heap()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def settle_heap_at_start() -> None:
+        settle_heap()  # the models and the knowledge base, loaded by now
 
     publisher = FaustPublisher(enriched, deadletter, prepared)
     options = ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates)
@@ -206,6 +212,19 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         return web.json({"ready": ready}, status=200 if ready else 503)
 
     return Worker(app=app, metrics=metrics, stages=stages)
+
+
+def settle_heap() -> None:
+    """Collect, then put every object alive now out of the cyclic collector's reach.
+
+    The models, the knowledge base and the dedupe index are tens of thousands of long-lived
+    objects that each full collection walked again: 50-57 ms with the loop stopped, several times
+    a minute under load, which showed as latency spikes. Frozen, a full collection took 9 ms
+    (docs/benchmarks.md, "Where the latency goes"). Frozen objects are still freed when their
+    last reference goes; only cycles among them are never collected, and these live for the
+    whole process."""
+    gc.collect()
+    gc.freeze()
 
 
 def _wire_split_agents(
