@@ -30,6 +30,7 @@ from streams.agents_prepare import PrepareProcessor
 from streams.agents_single import EnrichProcessor
 from streams.commit_when_idle import wire_commit_when_idle
 from streams.core.pipeline import Pipeline
+from streams.faust_fixes_eos import commit_gate
 from streams.kafka_io import DEDUPE_TABLE, PREPARED_PARTITIONS
 from streams.logs import get_logger
 from streams.metrics import ALL_LANGUAGES, Metrics, OffsetAgeTracker
@@ -190,6 +191,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         worker_settings.commit_when_waited_s,
         worker_settings.processing_guarantee,
     )
+    commit_gate(app).on_hold = metrics.commit_hold_seconds.observe  # used under exactly_once
 
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:

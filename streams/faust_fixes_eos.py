@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -100,6 +101,8 @@ class CommitGate:
         self.finished = asyncio.Event()
         self.finished_at = 0.0
         self.active_at = 0.0
+        # Told how long each commit held new events back (wirestream_commit_hold_seconds).
+        self.on_hold: Callable[[float], None] | None = None
 
     async def enter(self) -> int:
         while not self._open.is_set():
@@ -129,6 +132,7 @@ class CommitGate:
     async def exclusive(self) -> AsyncIterator[None]:
         async with self._committing:
             self._open.clear()
+            closed_at = time.perf_counter()
             try:
                 while self._busy():
                     self._changed.clear()
@@ -139,6 +143,8 @@ class CommitGate:
                 yield
             finally:
                 self._open.set()
+                if self.on_hold is not None:
+                    self.on_hold(time.perf_counter() - closed_at)
 
 
 def commit_gate(app: Any) -> CommitGate:

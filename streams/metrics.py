@@ -155,6 +155,13 @@ class Metrics:
             buckets=_PUBLISHED_BUCKETS,
             registry=r,
         )
+        self.commit_hold_seconds = Histogram(
+            "wirestream_commit_hold_seconds",
+            "Time each exactly-once commit held new events back (events in flight finishing, "
+            "buffered records sent, the transactions committed).",
+            buckets=_E2E_BUCKETS,
+            registry=r,
+        )
         self.published_in_future = Counter(
             "wirestream_published_at_in_future",
             "Published items whose published_at lies ahead of the worker's clock.",

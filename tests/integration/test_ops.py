@@ -230,6 +230,8 @@ def test_ops_metrics_describe_the_processed_feed(stack: Stack) -> None:
         prometheus.query(f"wirestream_published_to_output_seconds_count{selector}")
     )
     assert 0 < stories < enriched  # the feed has an edited re-send and a translation
+    # exactly_once, the default: every output was committed, and every commit timed.
+    assert value_of(prometheus.query(f"wirestream_commit_hold_seconds_count{selector}")) > 0
     assert 0 < published <= enriched
     assert value_of(prometheus.query(f"process_resident_memory_bytes{selector}")) > 0
     (build,) = prometheus.query(f"wirestream_build_info{selector}")

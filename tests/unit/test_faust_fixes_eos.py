@@ -101,6 +101,8 @@ async def test_a_commit_waits_for_buffered_records_and_refuses_a_failed_one() ->
 
 async def test_the_gate_keeps_commits_and_events_apart() -> None:
     gate = faust_fixes_eos.CommitGate()
+    holds: list[float] = []
+    gate.on_hold = holds.append
     log: list[str] = []
 
     async def inner() -> Any:
@@ -124,6 +126,9 @@ async def test_the_gate_keeps_commits_and_events_apart() -> None:
 
     await asyncio.gather(agent(), commit())
     assert log == ["start 1", "end 1", "ack 1", "commit", "start 2", "end 2", "ack 2"]
+    # One hold, from closing the gate (event 1 still in flight) to reopening it after the commit.
+    assert len(holds) == 1
+    assert holds[0] >= 0.04
 
 
 async def test_a_dead_task_or_the_committing_task_does_not_hold_a_commit() -> None:
