@@ -182,7 +182,15 @@ def _progress(m: dict[str, Any]) -> str:
         f"{'' if lat['kept_up'] else ' (queue grew)'}  "
         f"peak RSS {m['rss_mb']['peak']:,.0f} MB  counts {'ok' if m['counts']['ok'] else 'OFF'}"
         + _segments(lat.get("segments") or {})
+        + _commit_line((m.get("after_latency") or {}).get("commits") or {})
     )
+
+
+def _commit_line(commits: dict[str, float]) -> str:
+    if not commits.get("count"):
+        return ""
+    count, hold = commits["count"], commits["mean_hold_ms"]
+    return f"\n      commits: {count:,.0f}, holding {hold:.1f} ms each"
 
 
 def _segments(segments: dict[str, dict[str, float]]) -> str:

@@ -168,6 +168,9 @@ async def measure(
             "items_out": {
                 o: metric(final, "wirestream_items_out_total", outcome=o) for o in OUTCOMES
             },
+            # Every exactly-once commit of the run (drain and latency phases), and how long each
+            # held events back on average.
+            "commits": _commits(final),
         }
         if final
         else {},
@@ -180,6 +183,12 @@ async def measure(
         },
         "exit_code": exit_code,
     }
+
+
+def _commits(final: Any) -> dict[str, float]:
+    count = metric(final, "wirestream_commit_hold_seconds_count")
+    held = metric(final, "wirestream_commit_hold_seconds_sum")
+    return {"count": count, "mean_hold_ms": held * 1000.0 / count if count else 0.0}
 
 
 def _published(item: WorkItem) -> bool:

@@ -131,6 +131,8 @@ def _add_measurement(s: Summary, name: str, m: dict[str, Any]) -> None:
             s.add(f"event_loop.{name}.{window}.{field}", lag.get(field))
     for stage, ms in m.get("stages_ms_per_item", {}).items():
         s.add(f"stages.{name}.{stage}_ms", ms)
+    for field, value in ((m.get("after_latency") or {}).get("commits") or {}).items():
+        s.add(f"commits.{name}.{field}", value)
     for segment, cell in (m["latency"].get("segments") or {}).items():
         for field, value in cell.items():
             s.add(f"latency_segments.{name}.{segment}.{field}", value)
@@ -326,8 +328,9 @@ def _segment_lines(t: dict[str, Any]) -> list[str]:
     lines = [
         "where the latency goes at 50% load, ms, median / mean of the slowest 1 %: to_worker",
         "(produced -> taken by the worker), core (-> core done; split: through both stages),",
-        "to_send (-> its record created), to_visible (-> read here, read_committed):",
-        f"  {'':<13}" + "".join(f"{s:>16}" for s in SEGMENTS),
+        "to_send (-> its record created), to_visible (-> read here, read_committed); commits:",
+        "exactly-once commits in the whole run, and how long each held events back on average:",
+        f"  {'':<13}" + "".join(f"{s:>16}" for s in (*SEGMENTS, "commits")),
     ]
     for name in PROFILES:
         cells = _dig(t, f"latency_segments.{name}")
@@ -337,7 +340,9 @@ def _segment_lines(t: dict[str, Any]) -> list[str]:
             f"{_fmt(cell.get('p50_ms'))} / {_fmt(cell.get('slowest_1pct_mean_ms'))}"
             for cell in (cells.get(seg, {}) for seg in SEGMENTS)
         )
-        lines.append(f"  {name:<13}" + "".join(f"{pair:>16}" for pair in pairs))
+        count, hold = _dig(t, f"commits.{name}.count"), _dig(t, f"commits.{name}.mean_hold_ms")
+        held = f"{_fmt(count)} x {_fmt(hold, 1)} ms" if count else "-"
+        lines.append(f"  {name:<13}" + "".join(f"{cell:>16}" for cell in (*pairs, held)))
     return lines
 
 

@@ -101,6 +101,9 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
             # (the event's times are rounded to the millisecond).
             assert set(segments) == set(SEGMENTS)
             assert all(cell["p50_ms"] >= -1.0 for cell in segments.values()), segments
+            # exactly_once: the outputs were committed, so commits were counted and timed.
+            commits = m["after_latency"]["commits"]
+            assert commits["count"] > 0 and commits["mean_hold_ms"] > 0, commits
             accounted = counts["enriched"] + counts["duplicates"] + counts["deadletters"]
             assert accounted == ITEMS
             assert counts["expected"] == expected
