@@ -220,8 +220,8 @@ def settle_heap() -> None:
     """Collect, then put every object alive now out of the cyclic collector's reach.
 
     The models, the knowledge base and the dedupe index are tens of thousands of long-lived
-    objects that each full collection walked again: 50-57 ms with the loop stopped, several times
-    a minute under load, which showed as latency spikes. Frozen, a full collection took 9 ms
+    objects that each full collection walked again: 50-57 ms with the loop stopped, a few times a
+    minute under load, which showed as latency spikes. Frozen, a full collection took 9 ms
     (docs/benchmarks.md, "Where the latency goes"). Frozen objects are still freed when their
     last reference goes; only cycles among them are never collected, and these live for the
     whole process."""
