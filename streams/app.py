@@ -222,7 +222,7 @@ def settle_heap() -> None:
     The models, the knowledge base and the dedupe index are tens of thousands of long-lived
     objects that each full collection walked again: 50-57 ms with the loop stopped, a few times a
     minute under load, which showed as latency spikes. Frozen, a full collection took 9 ms
-    (docs/benchmarks.md, "Where the latency goes"). Frozen objects are still freed when their
+    (docs/benchmarks.md, the table at 1496d2c). Frozen objects are still freed when their
     last reference goes; only cycles among them are never collected, and these live for the
     whole process."""
     gc.collect()
