@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from bench.budget import budget_rows
 from bench.e2e_core import profile_core, run_core
 from bench.e2e_kafka import Harness
 from bench.e2e_measure import Options, measure
@@ -263,6 +264,7 @@ def run_benchmark(opts: Options, bootstrap: str | None = None) -> dict[str, Any]
         **tree,
         "ranges": ranges,
         "goals": goals,
+        "budget": budget_rows(tree, goals),
         "counts": [_count_line(m) for m in measurements],
         "core_profile_top": profile_rows[:12],
         "measurements": measurements,

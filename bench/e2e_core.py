@@ -20,6 +20,10 @@ from typing import Any
 
 from bench.workload import WorkItem
 from streams.codec import decode_raw, encode_event
+from streams.core.langid import MODEL_CHARS
+from streams.core.langid_models import load_models
+from streams.core.langid_text import sanitize
+from streams.core.normalize import normalize
 from streams.core.pipeline import Pipeline
 from streams.errors import ItemRejected
 from streams.settings import load_settings
@@ -68,6 +72,25 @@ def _pass(
     return done, seconds
 
 
+def model_read(items: list[WorkItem]) -> float:
+    """CPU ms per item for fastText to read each item's text once, as the language cascade's first
+    read does (the sanitised headline and body, at most ``MODEL_CHARS``): the least a core that
+    knows each item's language spends, whatever else it does (bench/budget.py)."""
+    texts = []
+    for item in items:
+        try:
+            norm = normalize(decode_raw(item.value, MAX_ITEM_BYTES))
+        except ItemRejected:
+            continue
+        body = f"{norm.headline}\n{norm.text}" if norm.headline else norm.text
+        texts.append(sanitize(body)[:MODEL_CHARS])
+    predict = load_models().fasttext.predict
+    cpu = time.process_time()
+    for text in texts:
+        predict(text, 4)
+    return (time.process_time() - cpu) * 1000.0 / max(1, len(texts))
+
+
 def run_core(items: list[WorkItem], profile: str, budget_s: float = 60.0) -> dict[str, Any]:
     """One timed pass over ``items`` (or as many as ``budget_s`` allows) with a fresh pipeline
     and an empty dedupe store."""
@@ -79,6 +102,7 @@ def run_core(items: list[WorkItem], profile: str, budget_s: float = 60.0) -> dic
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
         "items": n,
+        "model_read_ms_per_item": model_read(items[:n]),
         "load_s": load_s,
         "items_per_s": n / wall if wall > 0 else 0.0,
         "cpu_items_per_s": n / cpu if cpu > 0 else 0.0,

@@ -12,7 +12,9 @@ import math
 import statistics
 from typing import Any
 
+from bench.budget import budget_lines
 from bench.e2e_kafka import SEGMENTS
+from bench.report_format import dig, fmt, rng
 
 BASELINES = ("aiokafka_passthrough", "faust_passthrough", "faust_passthrough_single")
 # The worker systems: a profile, then how it runs (pool: a prepare pool; single: the single
@@ -91,6 +93,7 @@ def summarise(
             s.add(f"core.{profile}.items_per_s", c["items_per_s"])
             s.add(f"core.{profile}.cpu_ms_per_item", c["cpu_ms_per_item"])
             s.add(f"core.{profile}.cpu_items_per_s", c["cpu_items_per_s"])
+            s.add(f"core.{profile}.model_read_ms", c.get("model_read_ms_per_item"))
             for stage, ms in c["stages_ms_per_item"].items():
                 s.add(f"core.{profile}.stages_ms.{stage}", ms)
             for stage, ms in c.get("stages_cpu_ms_per_item", {}).items():
@@ -208,19 +211,6 @@ def _goals(s: Summary) -> list[dict[str, Any]]:
 # --- table -----------------------------------------------------------------------------------
 
 
-def _fmt(value: float | None, digits: int = 0) -> str:
-    if value is None or math.isnan(value):
-        return "-"
-    return f"{value:,.{digits}f}"
-
-
-def _rng(ranges: dict[str, Any], key: str, digits: int = 0) -> str:
-    r = ranges.get(key)
-    if not r or len(r["runs"]) < 2:
-        return ""
-    return f" [{_fmt(r['min'], digits)}–{_fmt(r['max'], digits)}]"
-
-
 def render(summary: dict[str, Any]) -> str:
     meta, cfg, git = summary["machine"], summary["config"], summary["git"]
     lines = [
@@ -232,7 +222,15 @@ def render(summary: dict[str, Any]) -> str:
         f"{int(cfg['load_fraction'] * 100)}% of each system's own measured maximum "
         "(* = its queue grew during the phase: it did not keep up)",
     ]
-    sections = (_systems, _ratio_lines, _stage_lines, _segment_lines, _loop_lines, _goal_lines)
+    sections = (
+        _systems,
+        _ratio_lines,
+        _stage_lines,
+        _segment_lines,
+        _loop_lines,
+        _goal_lines,
+        budget_lines,
+    )
     for section in sections:
         lines += ["", *section(summary)]
     lines += ["", "counts (every item accounted for: enriched + duplicates + dead letters):"]
@@ -263,26 +261,26 @@ def _systems(t: dict[str, Any]) -> list[str]:
         ("fast, single", "e2e.fast_single", "rss_mb.fast_single"),
     ]
     for label, base, rss in rows:
-        if _dig(t, f"{base}.items_per_s") is None:
+        if dig(t, f"{base}.items_per_s") is None:
             continue
-        rate = _fmt(_dig(t, f"{base}.items_per_s")) + _rng(ranges, f"{base}.items_per_s")
-        lat = [_fmt(_dig(t, f"{base}.latency_ms.{q}"), 1) for q in ("p50", "p95", "p99")]
-        if (_dig(t, f"{base}.latency_kept_up") or 0.0) < 1.0:
+        rate = fmt(dig(t, f"{base}.items_per_s")) + rng(ranges, f"{base}.items_per_s")
+        lat = [fmt(dig(t, f"{base}.latency_ms.{q}"), 1) for q in ("p50", "p95", "p99")]
+        if (dig(t, f"{base}.latency_kept_up") or 0.0) < 1.0:
             lat[2] += "*"  # a queue grew during the phase in most runs: not a steady state
-        fixed_p99 = _fmt(_dig(t, f"{base}.latency_fixed_ms.p99"), 1)
-        if (_dig(t, f"{base}.latency_fixed_kept_up") or 1.0) < 1.0:
+        fixed_p99 = fmt(dig(t, f"{base}.latency_fixed_ms.p99"), 1)
+        if (dig(t, f"{base}.latency_fixed_kept_up") or 1.0) < 1.0:
             fixed_p99 += "*"  # the fixed rate is beyond what this system sustains
         lines.append(
-            f"{label:<22}{rate:>22}{_fmt(_dig(t, f'{base}.cpu_items_per_s')):>13}"
+            f"{label:<22}{rate:>22}{fmt(dig(t, f'{base}.cpu_items_per_s')):>13}"
             f"{lat[0]:>10}{lat[1]:>10}{lat[2]:>10}"
-            f"{_fmt(_dig(t, f'{base}.latency_offered_per_s')):>11}"
-            f"{fixed_p99:>12}{_fmt(_dig(t, rss)):>13}"
+            f"{fmt(dig(t, f'{base}.latency_offered_per_s')):>11}"
+            f"{fixed_p99:>12}{fmt(dig(t, rss)):>13}"
         )
     for profile in PROFILES:
         key = f"core.{profile}.items_per_s"
-        if _dig(t, key) is not None:
-            rate = _fmt(_dig(t, key)) + _rng(ranges, key)
-            cpu = _fmt(_dig(t, f"core.{profile}.cpu_items_per_s"))
+        if dig(t, key) is not None:
+            rate = fmt(dig(t, key)) + rng(ranges, key)
+            cpu = fmt(dig(t, f"core.{profile}.cpu_items_per_s"))
             lines.append(f"{'core ' + profile + ' (no broker)':<22}{rate:>22}{cpu:>13}")
     return lines
 
@@ -290,17 +288,17 @@ def _systems(t: dict[str, Any]) -> list[str]:
 def _ratio_lines(t: dict[str, Any]) -> list[str]:
     lines = ["ratios (within each run, then median [min–max]):"]
     for key, value in sorted((t.get("ratio") or {}).items()):
-        lines.append(f"  {key:<32}{_fmt(value, 3):>8}{_rng(t['ranges'], 'ratio.' + key, 3)}")
+        lines.append(f"  {key:<32}{fmt(value, 3):>8}{rng(t['ranges'], 'ratio.' + key, 3)}")
     return lines
 
 
 def _stage_lines(t: dict[str, Any]) -> list[str]:
     rows: list[tuple[str, dict[str, float], str]] = []
     for name in PROFILES:
-        worker = {k.removesuffix("_ms"): v for k, v in (_dig(t, f"stages.{name}") or {}).items()}
+        worker = {k.removesuffix("_ms"): v for k, v in (dig(t, f"stages.{name}") or {}).items()}
         rows.append((f"worker {name}", worker, f"e2e.{name}"))
-        rows.append((f"core {name}", _dig(t, f"core.{name}.stages_ms") or {}, f"core.{name}"))
-        cpu_rows = _dig(t, f"core.{name}.stages_cpu_ms") or {}
+        rows.append((f"core {name}", dig(t, f"core.{name}.stages_ms") or {}, f"core.{name}"))
+        cpu_rows = dig(t, f"core.{name}.stages_cpu_ms") or {}
         rows.append(("  (as CPU)", cpu_rows, f"core.{name}"))
     seen = {stage for _label, cells, _cpu in rows for stage in cells}
     stages = [s for s in STAGES if s in seen] + sorted(seen - set(STAGES))
@@ -318,8 +316,8 @@ def _stage_lines(t: dict[str, Any]) -> list[str]:
         total = sum(v for v in values if v)
         lines.append(
             f"  {label:<13}"
-            + "".join(f"{_fmt(v, 3):>12}" for v in values)
-            + f"{_fmt(total, 3):>12}{_fmt(_dig(t, cpu + '.cpu_ms_per_item'), 3):>12}"
+            + "".join(f"{fmt(v, 3):>12}" for v in values)
+            + f"{fmt(total, 3):>12}{fmt(dig(t, cpu + '.cpu_ms_per_item'), 3):>12}"
         )
     return lines
 
@@ -333,15 +331,15 @@ def _segment_lines(t: dict[str, Any]) -> list[str]:
         f"  {'':<13}" + "".join(f"{s:>16}" for s in (*SEGMENTS, "commits")),
     ]
     for name in PROFILES:
-        cells = _dig(t, f"latency_segments.{name}")
+        cells = dig(t, f"latency_segments.{name}")
         if not cells:
             continue
         pairs = (
-            f"{_fmt(cell.get('p50_ms'))} / {_fmt(cell.get('slowest_1pct_mean_ms'))}"
+            f"{fmt(cell.get('p50_ms'))} / {fmt(cell.get('slowest_1pct_mean_ms'))}"
             for cell in (cells.get(seg, {}) for seg in SEGMENTS)
         )
-        count, hold = _dig(t, f"commits.{name}.count"), _dig(t, f"commits.{name}.mean_hold_ms")
-        held = f"{_fmt(count)} x {_fmt(hold, 1)} ms" if count else "-"
+        count, hold = dig(t, f"commits.{name}.count"), dig(t, f"commits.{name}.mean_hold_ms")
+        held = f"{fmt(count)} x {fmt(hold, 1)} ms" if count else "-"
         lines.append(f"  {name:<13}" + "".join(f"{cell:>16}" for cell in (*pairs, held)))
     return lines
 
@@ -350,14 +348,14 @@ def _loop_lines(t: dict[str, Any]) -> list[str]:
     lines = ["event loop (a task asking to wake every 10 ms): while draining / at offered load"]
     for name in ("faust_passthrough", "faust_passthrough_single", *PROFILES):
         for window in ("drain", "latency"):
-            lag = _dig(t, f"event_loop.{name}.{window}")
+            lag = dig(t, f"event_loop.{name}.{window}")
             if not lag:
                 continue
             lines.append(
-                f"  {name:<18}{window:<8} lag p50 {_fmt(lag.get('p50_ms'), 1)} ms, "
-                f"p99 {_fmt(lag.get('p99_ms'), 1)} ms, max {_fmt(lag.get('max_ms'), 0)} ms, "
-                f"stalls>100ms {_fmt(lag.get('stalls_over_100ms'))}, "
-                f"loop busy {_fmt((lag.get('blocked_share') or 0) * 100, 0)}%"
+                f"  {name:<18}{window:<8} lag p50 {fmt(lag.get('p50_ms'), 1)} ms, "
+                f"p99 {fmt(lag.get('p99_ms'), 1)} ms, max {fmt(lag.get('max_ms'), 0)} ms, "
+                f"stalls>100ms {fmt(lag.get('stalls_over_100ms'))}, "
+                f"loop busy {fmt((lag.get('blocked_share') or 0) * 100, 0)}%"
             )
     return lines
 
@@ -371,15 +369,6 @@ def _goal_lines(t: dict[str, Any]) -> list[str]:
         verdict = "MET" if goal["met"] else f"NOT MET (x{goal['factor_to_target']:.2f} off)"
         lines.append(
             f"  {goal['goal']:<34} target {goal['target']:>7g}  "
-            f"measured {_fmt(goal['measured'], 2):>10}  {verdict}"
+            f"measured {fmt(goal['measured'], 2):>10}  {verdict}"
         )
     return lines
-
-
-def _dig(tree: dict[str, Any], key: str) -> Any:
-    node: Any = tree
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node

@@ -63,7 +63,7 @@ from streams.core.scripts import (
 )
 from streams.models import Language, LanguageShare
 
-__all__ = ["UNDETERMINED", "LanguageDetector", "detect", "normalize_code"]
+__all__ = ["MODEL_CHARS", "UNDETERMINED", "LanguageDetector", "detect", "normalize_code"]
 
 _NO_SCRIPT = "Zyyy"
 _MIN_LETTERS = 8  # below this (weighted) many letters, confidence scales down: "ok" tells nothing
@@ -83,7 +83,7 @@ _FASTTEXT_LABELS = 176
 _BAYES_LABELS = 142
 _NB_WEIGHT = 1.0  # the naive Bayes model's weight against fastText's in the second opinion
 _MARKER_WEIGHT = 1.0  # nats per marker word
-_MODEL_CHARS = 2_000  # what the cascade reads of a long text
+MODEL_CHARS = 2_000  # what the cascade reads of a long text
 _HINT_ODDS = 10.0  # a producer's tag is taken to be right about 9 times in 10
 _HINT_MIN_SHARE = 0.25  # of a mixed text's letters, for the hint to lead it
 _EXPECTED_MIN = 0.01
@@ -195,8 +195,8 @@ class LanguageDetector:
 
     def read(self, text: str, script: str, counts: dict[str, int]) -> _Reading:
         """The cascade on a text whose letters are mostly in ``script`` (its first
-        ``_MODEL_CHARS``: a language shows in a text's first paragraphs; the rest is chunked)."""
-        text = text[:_MODEL_CHARS]
+        ``MODEL_CHARS``: a language shows in a text's first paragraphs; the rest is chunked)."""
+        text = text[:MODEL_CHARS]
         unique = UNIQUE_SCRIPT_LANG.get(script)
         if unique:
             return _by_script(text, unique, counts)

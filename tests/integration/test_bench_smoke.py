@@ -11,6 +11,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from bench.budget import ROWS as BUDGET_ROWS
 from bench.e2e import Options, run_benchmark, write_outputs
 from bench.e2e_kafka import SEGMENTS
 from bench.e2e_service import SYSTEMS
@@ -34,6 +35,7 @@ REQUIRED = (
     "baseline.faust_passthrough.items_per_s",
     "ratio.fast_to_faust_passthrough",
     "core.items_per_s",
+    "core.fast.model_read_ms",
     "rss_mb.worker",
     "git.commit",
     "machine.nproc",
@@ -103,7 +105,8 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
             assert all(cell["p50_ms"] >= -1.0 for cell in segments.values()), segments
             # exactly_once: the outputs were committed, so commits were counted and timed.
             commits = m["after_latency"]["commits"]
-            assert commits["count"] > 0 and commits["mean_hold_ms"] > 0, commits
+            assert commits["count"] > 0, commits
+            assert commits["mean_hold_ms"] > 0, commits
             accounted = counts["enriched"] + counts["duplicates"] + counts["deadletters"]
             assert accounted == ITEMS
             assert counts["expected"] == expected
@@ -113,8 +116,16 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
                 expected["deadletter"],
             )
 
+    # Every system ran, so every throughput goal has its per-item budget.
+    assert [row["key"] for row in written["budget"]] == [key for key, *_ in BUDGET_ROWS]
+    for row in written["budget"]:
+        assert row["bound_ms"] == row["faust_ms"] + row["core_ms"], row
+        assert row["worker_ms"] > 0, row
+        assert row["model_read_ms"] > 0, row
+
     table = render(written)
     for label in (
+        "per-item budget",
         "where the latency goes",
         "aiokafka passthrough",
         "faust passthrough",
