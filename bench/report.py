@@ -352,7 +352,7 @@ def _loop_lines(t: dict[str, Any]) -> list[str]:
             if not lag:
                 continue
             lines.append(
-                f"  {name:<18}{window:<8} lag p50 {fmt(lag.get('p50_ms'), 1)} ms, "
+                f"  {name:<25}{window:<8} lag p50 {fmt(lag.get('p50_ms'), 1)} ms, "
                 f"p99 {fmt(lag.get('p99_ms'), 1)} ms, max {fmt(lag.get('max_ms'), 0)} ms, "
                 f"stalls>100ms {fmt(lag.get('stalls_over_100ms'))}, "
                 f"loop busy {fmt((lag.get('blocked_share') or 0) * 100, 0)}%"
