@@ -77,26 +77,31 @@ def _parse_json(text: str) -> dict[str, Any]:
 
 def _from_object(obj: dict[str, Any]) -> RawItem:
     body = obj.get("body", obj.get("text"))
-    if body is None:
-        raise ValidationError(
-            DeadLetterReason.WRONG_SHAPE, "a JSON item needs a 'body' (or 'text') string"
-        )
-    if not isinstance(body, str):
+    if body is not None and not isinstance(body, str):
         raise ValidationError(
             DeadLetterReason.WRONG_SHAPE, f"'body' must be a string, got {type(body).__name__}"
         )
-    if not body.strip():
-        raise ValidationError(DeadLetterReason.EMPTY_BODY, "'body' is empty")
+    headline = _optional_str(obj, "headline") or _optional_str(obj, "title")
+    # A flash is a headline alone: news agencies send the most urgent items so.
+    if not (body and body.strip()) and headline is None:
+        if body is None:
+            raise ValidationError(
+                DeadLetterReason.WRONG_SHAPE,
+                "a JSON item needs a 'body' (or 'text') string, or a 'headline' (a flash)",
+            )
+        raise ValidationError(
+            DeadLetterReason.EMPTY_BODY, "'body' is empty and there is no headline"
+        )
     item_id = obj.get("id")
     if (item_id is not None and not isinstance(item_id, str | int)) or isinstance(item_id, bool):
         raise _invalid("id", "a string or an integer", item_id)
     for name in _STRING_FIELDS:
         _optional_str(obj, name)
     return RawItem(
-        body=body,
+        body=body or "",
         id=None if item_id is None else str(item_id),
         source=_optional_str(obj, "source"),
-        headline=_optional_str(obj, "headline") or _optional_str(obj, "title"),
+        headline=headline,
         url=_optional_str(obj, "url"),
         published_at=_rfc3339(obj.get("published_at")),
         language_hint=_optional_str(obj, "language"),

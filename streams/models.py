@@ -25,7 +25,8 @@ class DedupeStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RawItem:
-    """One decoded wire item, as the producer sent it (the input contract)."""
+    """One decoded wire item, as the producer sent it (the input contract). ``body`` is empty
+    for a flash, an item sent as a headline alone."""
 
     body: str
     id: str | None = None
@@ -118,4 +119,7 @@ class EnrichedEvent:
     language: Language
     entities: tuple[Entity, ...]
     dedupe: DedupeResult
+    # The settings whose caps cut this item's analysis ("entities.max_chars", ...): bounded work
+    # per item, never a silent cut (docs/architecture.md, "Bounded work per item").
+    limits: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)

@@ -26,16 +26,38 @@ ENV_PREFIX = "WIRESTREAM_"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "wirestream.toml"
 
 
-class Secret(str):
-    """A string that never shows its value in repr, str() of a settings dump, or logs."""
+class Secret:
+    """A secret string that never shows itself: ``str()``, ``repr()``, f-strings, ``%``
+    formatting, logs and tracebacks all print ``**********``. Only :meth:`reveal` gives the
+    value, at the one place that hands it to a client library. Not a ``str`` subclass, so that
+    no string operation can leak it by accident."""
 
-    __slots__ = ()
+    __slots__ = ("_value",)
+    MASK = "**********"
 
-    def __repr__(self) -> str:
-        return "Secret('**********')"
+    def __init__(self, value: str) -> None:
+        self._value = value
 
     def reveal(self) -> str:
-        return str.__str__(self)
+        return self._value
+
+    def __str__(self) -> str:
+        return self.MASK
+
+    def __repr__(self) -> str:
+        return f"Secret('{self.MASK}')"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.MASK, spec)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return type(self), (self._value,)  # the prepare pool's processes rebuild the settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +137,9 @@ class WorkerSettings:
 class DedupeSettings:
     window_s: float = 7 * 24 * 3600.0
     max_items: int = 100_000  # remembered items; the oldest are evicted first (about 1.5 KB each)
+    # The fingerprint reads at most this many characters of a body: bounded work per item
+    # (docs/architecture.md, "Bounded work per item"); the exact-duplicate hash reads it all.
+    max_chars: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +156,11 @@ class EntitySettings:
     # The project's statistical NER models (streams/ner) propose names the KB does not hold, for
     # the languages they exist for; `full` profile only (the `fast` profile never loads them).
     ner: bool = True
+    # Bounded work per item: the KB, the models and the rules read at most max_chars characters
+    # of a text, and keep at most max_mentions mentions (the first); the event's `limits` says
+    # when either cut (docs/architecture.md, "Bounded work per item").
+    max_chars: int = 100_000
+    max_mentions: int = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +266,7 @@ def _coerce(hint: Any, value: Any, name: str) -> Any:  # noqa: PLR0911 - one bra
         except (TypeError, ValueError):
             raise ConfigError(f"{name}: {value!r} is not a number") from None
     if hint is Secret:
-        return Secret(value)
+        return value if isinstance(value, Secret) else Secret(str(value))
     return str(value)
 
 
@@ -250,5 +280,5 @@ def redacted(settings: Settings) -> dict[str, Any]:
     out = dataclasses.asdict(settings)
     kafka = out["kafka"]
     if kafka.get("sasl_password") is not None:
-        kafka["sasl_password"] = "**********"  # noqa: S105 - the mask, not a password
+        kafka["sasl_password"] = Secret.MASK
     return out

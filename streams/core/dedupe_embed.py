@@ -76,12 +76,16 @@ def default_embedder() -> UseEmbedder:
 
 
 def embedding_text(headline: str | None, text: str) -> str:
-    """The headline and the lead of the body, cut at a word boundary."""
-    lead = text
-    if len(lead) > LEAD_CHARS:
-        cut = lead.rfind(" ", 0, LEAD_CHARS)
-        lead = lead[: cut if cut > LEAD_CHARS // 2 else LEAD_CHARS]
-    return f"{headline}\n{lead}" if headline else lead
+    """The headline and the lead of the body, each cut at a word boundary."""
+    lead = _lead(text)
+    return f"{_lead(headline)}\n{lead}" if headline else lead
+
+
+def _lead(text: str) -> str:
+    if len(text) <= LEAD_CHARS:
+        return text
+    cut = text.rfind(" ", 0, LEAD_CHARS)
+    return text[: cut if cut > LEAD_CHARS // 2 else LEAD_CHARS]
 
 
 def quantize(vector: npt.NDArray[np.float32]) -> bytes:

@@ -27,7 +27,9 @@ Who wins when sources disagree (the rule for statistical NER models too):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -40,6 +42,7 @@ from streams.core.entities_watchlist import (
     load_watchlist,
     stamp,
 )
+from streams.core.text import cut_at_space
 from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
@@ -91,6 +94,27 @@ class _Mention(NamedTuple):
     type: str
 
 
+@dataclass(frozen=True, slots=True)
+class EntityLimits:
+    """What bounds the stage's work on one text (settings ``entities.max_chars`` and
+    ``entities.max_mentions``): the KB, the model and the rules read at most ``max_chars``
+    characters (cut at a space), and at most ``max_mentions`` mentions are kept, the first in
+    the text. A long article has a few hundred mentions in 30,000 characters; the caps only
+    bite on lists and hostile input, and the result says when they did."""
+
+    max_chars: int = 100_000
+    max_mentions: int = 2_000
+
+
+MAX_CHARS = "entities.max_chars"
+MAX_MENTIONS = "entities.max_mentions"
+
+
+class EntityResult(NamedTuple):
+    entities: tuple[Entity, ...]
+    limits: tuple[str, ...]  # the caps that cut this text's analysis (MAX_CHARS, MAX_MENTIONS)
+
+
 class EntityExtractor:
     """Find and link entities in a text; build once, call per message."""
 
@@ -101,10 +125,12 @@ class EntityExtractor:
         *,
         proposer: SpanProposer | None = None,
         watchlist: Watchlist | None = None,
+        limits: EntityLimits = EntityLimits(),
     ) -> None:
         self._automaton = automaton
         self._t = tables
         self._proposer = proposer
+        self._limits = limits
         self._rules = RuleProposer(tables.common_words)
         self._watchlist = watchlist
         self._watchlist_path: Path | None = None
@@ -118,13 +144,14 @@ class EntityExtractor:
         *,
         proposer: SpanProposer | None = None,
         watchlist_path: Path | None = None,
+        limits: EntityLimits = EntityLimits(),
     ) -> EntityExtractor:
         """Load the compiled KB (default: the package's data file, built by ``make kb``).
 
         Raises GazetteerMissingError (a FileNotFoundError) when it has not been built.
         """
         automaton, tables = gazetteer.load(path)
-        extractor = cls(automaton, tables, proposer=proposer)
+        extractor = cls(automaton, tables, proposer=proposer, limits=limits)
         if watchlist_path is not None:
             extractor.reload_watchlist(watchlist_path)
         return extractor
@@ -137,7 +164,9 @@ class EntityExtractor:
 
     def with_watchlist(self, path: Path) -> EntityExtractor:
         """A new extractor sharing this one's KB, with the watchlist at ``path`` loaded."""
-        other = EntityExtractor(self._automaton, self._t, proposer=self._proposer)
+        other = EntityExtractor(
+            self._automaton, self._t, proposer=self._proposer, limits=self._limits
+        )
         other.reload_watchlist(path)
         return other
 
@@ -169,11 +198,17 @@ class EntityExtractor:
 
     # --- extraction -------------------------------------------------------------------------
 
-    def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
-        """One Entity per distinct entity, at its first mention, ordered by position."""
+    def analyse(self, text: str, language: str | None = None) -> EntityResult:
+        """One Entity per distinct entity, at its first mention, ordered by position, and the
+        caps (:class:`EntityLimits`) that cut the analysis, if any."""
         if not text:
-            return ()
-        return self._entities(text, self._mentions(text, language))
+            return EntityResult((), ())
+        mentions, limits = self._capped_mentions(text, language)
+        return EntityResult(self._entities(text, mentions), limits)
+
+    def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
+        """``analyse`` without the caps' report."""
+        return self.analyse(text, language).entities
 
     def mentions(self, text: str, language: str | None = None) -> tuple[Mention, ...]:
         """Every mention, in text order (for evaluation and highlighting; ``extract`` groups
@@ -181,13 +216,27 @@ class EntityExtractor:
         if not text:
             return ()
         out = []
-        for m in sorted(self._mentions(text, language), key=lambda m: m.start):
+        for m in self._capped_mentions(text, language)[0]:
             if m.source < 0:
                 out.append(Mention(m.start, m.end, m.type, None, text[m.start : m.end]))
             else:
                 t = self._tables(m.source)
                 out.append(Mention(m.start, m.end, m.type, t.ids[m.entry], t.names[m.entry]))
         return tuple(out)
+
+    def _capped_mentions(
+        self, text: str, language: str | None
+    ) -> tuple[list[_Mention], tuple[str, ...]]:
+        """The mentions in text order, within the stage's limits, and the limits that bit."""
+        limits: list[str] = []
+        read = cut_at_space(text, self._limits.max_chars)
+        if len(read) < len(text):
+            limits.append(MAX_CHARS)
+        mentions = sorted(self._mentions(read, language), key=lambda m: m.start)
+        if len(mentions) > self._limits.max_mentions:
+            del mentions[self._limits.max_mentions :]
+            limits.append(MAX_MENTIONS)
+        return mentions, tuple(limits)
 
     def _mentions(self, text: str, language: str | None) -> list[_Mention]:
         folded = fold(text)
@@ -299,26 +348,38 @@ def _valid(span: tuple[int, int, str], n: int) -> bool:
 def _merge_model(
     mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], text: str, kb: Tables
 ) -> list[_Mention]:
-    """Rules 2-5 of the module docstring."""
-    out = list(mentions)
+    """Rules 2-5 of the module docstring, in O((m + s) log m) for m KB mentions and s spans.
+
+    ``mentions`` are the KB's, non-overlapping and in text order (``longest_first``), so their
+    ends are sorted too and the mentions a span touches are one run found by bisection. Model
+    spans come from a tagger and do not overlap each other; one that overlaps a span already
+    taken is dropped.
+    """
+    starts = [m.start for m in mentions]
+    ends = [m.end for m in mentions]
+    removed = bytearray(len(mentions))
+    added: list[_Mention] = []
+    taken_end = -1  # end of the last model span added: spans do not overlap it
     for span in sorted(s for s in spans if _valid(s, len(text))):
         start, end, etype = span
-        inside = [m for m in out if start <= m.start and m.end <= end]
-        crossing = [m for m in out if m.start < end and start < m.end and m not in inside]
-        if crossing:
+        if start < taken_end:
             continue
-        if not inside:
-            out.append(_unlinked(start, end, etype, text))
-            continue
-        if _model_reads_place_as_name(inside, start, end, etype, kb):
-            out.remove(inside[0])
-            out.append(_unlinked(start, end, etype, text))
-            continue
-        longer = any(m.end - m.start < end - start for m in inside)
-        if longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside):
-            out = [m for m in out if m not in inside]
-            out.append(_unlinked(start, end, etype, text))
-    return out
+        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
+        touching = [i for i in range(lo, hi) if not removed[i]]
+        inside = [mentions[i] for i in touching if start <= starts[i] and ends[i] <= end]
+        if len(inside) < len(touching):
+            continue  # a KB mention crosses the span's edge: the KB's reading stands
+        if inside and not _model_reads_place_as_name(inside, start, end, etype, kb):
+            longer = any(m.end - m.start < end - start for m in inside)
+            if not (
+                longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside)
+            ):
+                continue  # rule 2: the KB match stands
+        for i in touching:
+            removed[i] = 1
+        added.append(_unlinked(start, end, etype, text))
+        taken_end = end
+    return [m for m, gone in zip(mentions, removed, strict=True) if not gone] + added
 
 
 def _model_reads_place_as_name(

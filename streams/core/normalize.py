@@ -15,6 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -41,6 +42,48 @@ _BLOCK_TAG = re.compile(rf"<(?=/?(?:{_BLOCK_TAGS})\b)", re.IGNORECASE)
 _BREAK = "\ufdd0"
 _SOURCE_WHITESPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace: ASCII only
 _DROPPED_ELEMENTS = ["script", "style", "noscript", "template", "head"]
+_DROPPED_OPEN = re.compile(rf"<({'|'.join(_DROPPED_ELEMENTS)})\b[^<>]*>", re.IGNORECASE)
+_DROPPED_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _DROPPED_ELEMENTS}
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*?(/?)>")
+_ANY_TAG = re.compile(r"<!--.*?-->|</?[a-zA-Z][^<>]*>|<![^<>]*>", re.DOTALL)
+# Elements that have no closing tag, or whose closing tag the parser implies (a new <p> closes
+# the open one): they never make the open-element stack deeper.
+_NO_END_TAG = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "option",
+        "optgroup",
+        "rb",
+        "rt",
+        "rp",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+    }
+)
+MAX_HTML_DEPTH = 512
 
 # --- characters ----------------------------------------------------------------------------------
 
@@ -175,6 +218,8 @@ def _html_to_text(html: str) -> str:
     # Source whitespace is insignificant in HTML, so it becomes spaces; only block boundaries,
     # marked before parsing, become line breaks.
     marked = _BLOCK_TAG.sub(_BREAK + "<", _SOURCE_WHITESPACE.sub(" ", html))
+    if _nesting_exceeds(marked, MAX_HTML_DEPTH):
+        return _strip_tags(marked).replace(_BREAK, "\n")
     tree = LexborHTMLParser(marked)
     tree.strip_tags(_DROPPED_ELEMENTS, recursive=True)
     root = tree.body or tree.root
@@ -182,17 +227,53 @@ def _html_to_text(html: str) -> str:
     return text.replace(_BREAK, "\n")
 
 
+def _nesting_exceeds(html: str, limit: int) -> bool:
+    """Whether elements open deeper than ``limit``, counting the tags that need a closing tag.
+
+    An HTML parser keeps a stack of open elements and searches it at many tags, so its time grows
+    with the square of the depth: 80,000 nested ``<div>`` took lexbor 18 s. Browsers cap the
+    depth (Chromium at 512); real articles stay under 50."""
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        name = name.lower()
+        if self_closing or name in _NO_END_TAG:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > limit:
+            return True
+    return False
+
+
+def _strip_tags(html: str) -> str:
+    """Markup to text in one linear pass, for markup too deep for a parser: dropped elements
+    go whole, other tags go, character references are decoded."""
+    kept: list[str] = []
+    at = 0
+    for match in _DROPPED_OPEN.finditer(html):
+        if match.start() < at:
+            continue  # inside an element already dropped
+        kept.append(html[at : match.start()])
+        close = _DROPPED_CLOSE[match.group(1).lower()].search(html, match.end())
+        at = len(html) if close is None else close.end()  # unclosed: it runs to the end
+    kept.append(html[at:])
+    return unescape(_ANY_TAG.sub("", "".join(kept)))
+
+
 def _take_publisher_tag(lines: list[str]) -> tuple[str | None, list[str]]:
     """Strip leading "(Name) –" tags (syndicated items can carry several); the first is returned."""
     source_name: str | None = None
-    while lines:
-        match = _PUBLISHER_TAG.match(lines[0])
-        if match is None:
-            break
-        source_name = source_name or match.group(1)
-        rest = lines[0][match.end() :]
-        lines = [rest, *lines[1:]] if rest else lines[1:]
-    return source_name, lines
+    for index, line in enumerate(lines):
+        at = 0
+        while (match := _PUBLISHER_TAG.match(line, at)) is not None:
+            source_name = source_name or match.group(1)
+            at = match.end()
+        if at < len(line):  # the article starts on this line (at 0 when it had no tag)
+            return source_name, [line[at:], *lines[index + 1 :]] if at else lines[index:]
+    return source_name, []
 
 
 def _take_trailing_boilerplate(
@@ -200,14 +281,14 @@ def _take_trailing_boilerplate(
 ) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
     """Peel recognised passages off the end until a line of the article is reached."""
     end = len(lines)
-    taken: list[str] = []
-    sectors: list[str] = []
+    taken: list[str] = []  # from the end backwards, reversed once at the end
+    sectors: list[tuple[str, ...]] = []
     while end > 1:  # the first line is the article's, whatever it says
         line = lines[end - 1]
         match = _SECTORS_LINE.fullmatch(line)
         parsed = _parse_sectors(match.group("items")) if match else ()
         if parsed:
-            sectors[:0] = parsed
+            sectors.append(parsed)
             start = end - 1
         elif _is_boilerplate_line(line, from_distributor):
             start = end - 1
@@ -216,9 +297,9 @@ def _take_trailing_boilerplate(
             if found is None:
                 break
             start = found
-        taken.insert(0, "\n".join(lines[start:end]))
+        taken.append("\n".join(lines[start:end]))
         end = start
-    return lines[:end], tuple(taken), tuple(sectors)
+    return lines[:end], tuple(reversed(taken)), tuple(s for line in reversed(sectors) for s in line)
 
 
 def _is_boilerplate_line(line: str, from_distributor: bool) -> bool:

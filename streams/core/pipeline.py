@@ -23,9 +23,10 @@ from streams.codec import timestamp_to_rfc3339
 from streams.core.dedupe import DedupeKeys, Deduper, Store
 from streams.core.dedupe_embed import Embedder, default_embedder, embedding_text
 from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
-from streams.core.entities import EntityExtractor
+from streams.core.entities import EntityExtractor, EntityLimits
 from streams.core.langid import LanguageDetector
 from streams.core.normalize import normalize
+from streams.core.text import cut_at_space
 from streams.errors import DeadLetterReason, ValidationError
 from streams.models import (
     DedupeResult,
@@ -42,7 +43,10 @@ from streams.ner import load_ner
 from streams.settings import Settings
 
 STAGES = ("normalize", "langid", "entities", "fingerprint", "dedupe")
-PREPARED_VERSION = 1
+PREPARED_VERSION = 2
+# The dedupe fingerprint reads at most this many characters of the body (``dedupe.max_chars``):
+# two texts that differ only after it are near-duplicates. The exact-duplicate hash reads all.
+DEDUPE_MAX_CHARS = "dedupe.max_chars"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class Prepared:
     fingerprint: Fingerprint
     extra: dict[str, Any] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    limits: tuple[str, ...] = ()  # the caps that cut the analysis (EnrichedEvent.limits)
 
     @property
     def event_id(self) -> str:
@@ -77,14 +82,16 @@ class Prepared:
                 self.fingerprint.to_text(),
                 self.extra,
                 self.stage_seconds,
+                self.limits,
             ]
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Prepared:
-        version, ids, norm, lang, entities, fp, extra, seconds = orjson.loads(data)
-        if version != PREPARED_VERSION:
+        version, ids, norm, lang, entities, fp, extra, seconds, *rest = orjson.loads(data)
+        if version not in (1, PREPARED_VERSION):  # 1 had no limits; both stay readable
             raise ValueError(f"unknown Prepared version {version}")
+        limits = tuple(rest[0]) if rest else ()
         item_id, source, url, published_at = ids
         headline, text, boilerplate, sectors, source_name, content_hash = norm
         code, confidence, script, mixed = lang
@@ -103,6 +110,7 @@ class Prepared:
             fingerprint=Fingerprint.from_text(fp),
             extra=extra,
             stage_seconds=seconds,
+            limits=limits,
         )
 
 
@@ -131,6 +139,7 @@ class Pipeline:
         max_items: int = 100_000,
         embedder: Embedder | None = None,
         use_embeddings: bool = True,
+        dedupe_max_chars: int = 100_000,
     ) -> None:
         self.detector = detector
         self.extractor = extractor
@@ -139,6 +148,7 @@ class Pipeline:
         # Off in the `fast` profile: the embedding is most of prepare's cost, and without it the
         # stage still finds exact and near duplicates, but no translations or same-story items.
         self.use_embeddings = use_embeddings
+        self.dedupe_max_chars = dedupe_max_chars
         self.deduper = Deduper(store, window_s, max_items)
 
     @classmethod
@@ -155,13 +165,17 @@ class Pipeline:
         return cls(
             LanguageDetector(settings.langid.expected, settings.langid.min_confidence),
             EntityExtractor.load(
-                kb_path, proposer=ner, watchlist_path=Path(watchlist) if watchlist else None
+                kb_path,
+                proposer=ner,
+                watchlist_path=Path(watchlist) if watchlist else None,
+                limits=EntityLimits(settings.entities.max_chars, settings.entities.max_mentions),
             ),
             store,
             settings.dedupe.window_s,
             max_items=settings.dedupe.max_items,
             embedder=embedder,
             use_embeddings=use_embeddings,
+            dedupe_max_chars=settings.dedupe.max_chars,
         )
 
     def restore(self) -> int:
@@ -210,6 +224,7 @@ class Pipeline:
             language=prepared.language,
             entities=prepared.entities,
             dedupe=dedupe,
+            limits=prepared.limits,
             extra=prepared.extra,
         )
         return Enriched(dedupe, event, seconds)
@@ -241,7 +256,7 @@ class Pipeline:
     def _normalize(self, raw: RawItem, seconds: dict[str, float]) -> NormalizedItem:
         tick = time.perf_counter()
         norm = normalize(raw)
-        if not norm.text:
+        if not norm.text and not norm.headline:
             raise ValidationError(
                 DeadLetterReason.EMPTY_BODY, "no text is left after markup and boilerplate"
             )
@@ -254,7 +269,10 @@ class Pipeline:
         language = self.detector.detect(body, hint=raw.language_hint)
         tock = time.perf_counter()
         seconds["langid"] = tock - tick
-        entities = self.extractor.extract(norm.text, language.code)
+        # A flash (a headline alone) is read from its headline: entity offsets then index the
+        # headline (schemas/enriched.v1.json), and the fingerprint takes it for the body.
+        text = norm.text or norm.headline or ""
+        found = self.extractor.analyse(text, language.code)
         tick = time.perf_counter()
         seconds["entities"] = tick - tock
         vector = (
@@ -262,7 +280,12 @@ class Pipeline:
             if self.use_embeddings
             else None
         )
-        fp = fingerprint(norm.headline, norm.text, language.code, entities, vector)
+        limits = list(found.limits)
+        headline = norm.headline and cut_at_space(norm.headline, self.dedupe_max_chars)
+        read = cut_at_space(text, self.dedupe_max_chars)
+        if len(read) < len(text) or headline != norm.headline:
+            limits.append(DEDUPE_MAX_CHARS)
+        fp = fingerprint(headline, read, language.code, found.entities, vector)
         seconds["fingerprint"] = time.perf_counter() - tick
         return Prepared(
             item_id=raw.id,
@@ -271,8 +294,9 @@ class Pipeline:
             published_at=raw.published_at,
             normalized=norm,
             language=language,
-            entities=entities,
+            entities=found.entities,
             fingerprint=fp,
             extra=raw.extra,
             stage_seconds=seconds,
+            limits=tuple(limits),
         )

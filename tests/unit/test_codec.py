@@ -33,6 +33,9 @@ LIMIT = 1024 * 1024
         (b"", DeadLetterReason.EMPTY_BODY),
         (b"   \n ", DeadLetterReason.EMPTY_BODY),
         (b'{"body": "   "}', DeadLetterReason.EMPTY_BODY),
+        (b'{"body": "", "headline": "  "}', DeadLetterReason.EMPTY_BODY),
+        (b'{"headline": "   "}', DeadLetterReason.WRONG_SHAPE),
+        (b'{"headline": 7}', DeadLetterReason.INVALID_FIELD),
         (b'{"body": "x", "published_at": "yesterday"}', DeadLetterReason.INVALID_FIELD),
         (b'{"body": "x", "published_at": "2026-11-20T07:30:00"}', DeadLetterReason.INVALID_FIELD),
         (b'{"body": "x", "sectors": [1, 2]}', DeadLetterReason.INVALID_FIELD),
@@ -45,6 +48,20 @@ def test_rejections_carry_their_reason(value: bytes, reason: DeadLetterReason) -
         decode_raw(value, LIMIT)
     assert caught.value.reason is reason
     assert caught.value.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'{"headline": "FLASH: Putin and Witkoff meet in Moscow"}',
+        b'{"title": "FLASH: Putin and Witkoff meet in Moscow", "body": ""}',
+        b'{"headline": "FLASH: Putin and Witkoff meet in Moscow", "text": "  "}',
+    ],
+)
+def test_a_headline_alone_is_a_flash(value: bytes) -> None:
+    item = decode_raw(value, LIMIT)
+    assert item.headline == "FLASH: Putin and Witkoff meet in Moscow"
+    assert item.body.strip() == ""
 
 
 def test_size_limit_is_checked_before_anything_else() -> None:
@@ -121,7 +138,7 @@ def test_any_json_object_is_an_item_or_a_rejection(obj: dict[str, object]) -> No
         item = decode_raw(orjson.dumps(obj), LIMIT)
     except ItemRejected:
         return
-    assert item.body.strip()
+    assert item.body.strip() or item.headline  # an article, or a flash
 
 
 def test_sample_feed_has_exactly_one_malformed_line(sample_lines: list[bytes]) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +77,32 @@ def test_secrets_never_show() -> None:
     assert password.reveal() == "hunter2"
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(redacted(settings))
+
+
+@pytest.mark.parametrize(
+    "show",
+    [
+        str,
+        repr,
+        lambda s: f"{s}",
+        lambda s: f"{s!r}",
+        lambda s: f"{s:>20}",
+        lambda s: "%s" % s,  # noqa: UP031 - the old formatting must not leak either
+        "{}".format,
+        lambda s: str([s]),
+        lambda s: str({"password": s}),
+        lambda s: str(load_settings({"WIRESTREAM_KAFKA_SASL_PASSWORD": s.reveal()})),
+    ],
+)
+def test_a_secret_never_shows_itself(show: Any) -> None:
+    secret = Secret("hunter2")
+    shown = show(secret)
+    assert "hunter2" not in shown
+    assert "*****" in shown
+
+
+def test_a_secret_survives_a_pickle_and_compares_by_value() -> None:
+    secret = Secret("hunter2")
+    assert pickle.loads(pickle.dumps(secret)) == secret
+    assert secret != Secret("other")
+    assert secret != "hunter2"  # never equal to the bare string: no accidental comparisons
