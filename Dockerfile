@@ -25,7 +25,7 @@ RUN make kb VENV=/opt/venv
 # loads from there: a broken KB fails the build, not the first container start. (-I: isolated,
 # so that the current directory's streams/ cannot stand in for the installed package.)
 RUN /opt/venv/bin/pip install --no-deps --force-reinstall . \
-    && /opt/venv/bin/python -I -c "from streams.core.entities import EntityExtractor; EntityExtractor.load()"
+    && /opt/venv/bin/python -I -c "from streams.core.entities.extractor import EntityExtractor; EntityExtractor.load()"
 # There is no .git in the build context: the commit is passed in and written where
 # streams.metrics.build_commit() reads it (wirestream_build_info{commit}).
 ARG GIT_COMMIT=unknown

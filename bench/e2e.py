@@ -1,7 +1,7 @@
 """``make bench-e2e``: end-to-end throughput and latency through a real Kafka broker, against
 baselines run side by side in the same run.
 
-One Apache Kafka 4.1.1 broker (``deploy/kafka/kafka.sh`` via ``tests.support.services``) on a free
+One Apache Kafka 4.1.1 broker (``deploy/kafka/kafka.sh`` via ``harness.services``) on a free
 port serves the whole benchmark. Per run, each system (a bare aiokafka passthrough, a bare faust
 passthrough, the worker with ``worker.profile = full`` and ``fast``) gets fresh topics and a fresh
 consumer group, in an order rotated per run so that drift on a shared machine hits every system:
@@ -40,8 +40,8 @@ from bench.e2e_measure import Options, measure
 from bench.e2e_service import DEFAULT_SYSTEMS, ROOT, SYSTEMS
 from bench.report import render, summarise
 from bench.workload import WorkItem, build_workload, describe
+from harness.services import free_port, start_kafka
 from streams.settings import load_settings
-from tests.support.services import free_port, start_kafka
 
 __all__ = ["Options", "main", "run_benchmark", "write_outputs"]
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from bench.workload import WorkItem
 from streams.codec import decode_raw, encode_event
-from streams.core.langid import MODEL_CHARS
-from streams.core.langid_models import load_models
-from streams.core.langid_text import sanitize
+from streams.core.langid.detector import MODEL_CHARS
+from streams.core.langid.models import load_models
+from streams.core.langid.text import sanitize
 from streams.core.normalize import normalize
 from streams.core.pipeline import Pipeline
 from streams.errors import ItemRejected

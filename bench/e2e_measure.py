@@ -25,9 +25,9 @@ from bench.e2e_service import (
     system_env,
 )
 from bench.workload import WorkItem, expected_outcomes
-from streams.kafka_io import ensure_topics
+from harness.services import free_port
+from streams.kafka import ensure_topics
 from streams.settings import load_settings
-from tests.support.services import free_port
 
 OUTCOMES = ("enriched", "duplicate", "deadletter")
 

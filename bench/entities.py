@@ -185,7 +185,7 @@ def speed(extractor: Any, runs: int) -> list[dict[str, Any]]:
 _PROBE = """
 import json, resource, time
 t0 = time.perf_counter()
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 x = EntityExtractor.load()
 load = time.perf_counter() - t0
 x.extract("warm-up Moscow", "en")
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
-    from streams.core.entities import EntityExtractor
+    from streams.core.entities.extractor import EntityExtractor
 
     extractor = EntityExtractor.load()
     report: dict[str, Any] = {

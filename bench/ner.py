@@ -13,9 +13,9 @@ dev split, 707 sentences).
   whole token). ``tokens-given`` tags the corpus's own tokens, which isolates the model from our
   tokenizer (the figure ``make train-ner`` prints).
 - systems, side by side: ``model`` (ours alone); ``kb`` (the entities stage without a model,
-  when ``streams.core.entities.EntityExtractor`` and a built KB are present) and ``combined``
-  (the entities stage with our model as its span proposer, when its ``load`` takes one). Every
-  mention counts.
+  when ``streams.core.entities.extractor.EntityExtractor`` and a built KB are present) and
+  ``combined`` (the entities stage with our model as its span proposer, when its ``load`` takes
+  one). Every mention counts.
 - speed: CPU time (``process_time``, which a shared machine disturbs far less than wall time)
   on one pinned core, median and best of ``--runs`` passes, after one warm-up pass (the word
   cache of a long-running worker is warm): sentence by sentence, and as ~5 KB documents of
@@ -69,7 +69,7 @@ def systems(lang: str, model: NerModel) -> dict[str, System]:
     """Ours, and the entities stage with and without it when it is there to compare with."""
     out: dict[str, System] = {"model": model.propose}
     try:
-        from streams.core.entities import EntityExtractor
+        from streams.core.entities.extractor import EntityExtractor
     except ImportError:
         return out
     try:

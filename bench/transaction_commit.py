@@ -1,9 +1,9 @@
 """How long one Kafka transaction commit takes: the floor under exactly_once latency.
 
-Under exactly_once the worker's outputs become visible when their transaction commits, and while
-a commit is under way the commit gate (streams/faust_fixes_eos.py) holds new events back. So the
-wall time of one commit bounds how often the worker can commit without losing capacity, and with
-it the latency it can offer under load (docs/benchmarks.md, "What the figures say").
+Under exactly_once the worker's outputs become visible when their transaction commits, and while a
+commit is under way the commit gate (streams/worker/patches/transactions.py) holds new events back.
+So the wall time of one commit bounds how often the worker can commit without losing capacity, and
+with it the latency it can offer under load (docs/benchmarks.md, "What the figures say").
 
 This probe does what the worker does between two commits, with aiokafka as faust uses it: a
 transactional producer begins a transaction, sends one record, then
@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.producer import sender
 
-from tests.support.services import start_kafka
+from harness.services import start_kafka
 
 OUT, IN, GROUP = "probe.out", "probe.in", "probe"
 # The first transactions wait for the broker to create its transaction log; they are not timed.

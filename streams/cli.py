@@ -141,7 +141,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noqa: PLR
         return deadletter.run_deadletter(settings, args)
     if args.command == "similarity":
         return similarity.run_similarity(settings, args)
-    from streams.kafka_io import ensure_topics
+    from streams.kafka import ensure_topics
 
     created = asyncio.run(ensure_topics(settings))
     print(f"created: {', '.join(created) or 'nothing (all topics exist)'}")

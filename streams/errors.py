@@ -7,15 +7,24 @@
     │   ├── DecodeError             bytes that cannot be read (not UTF-8, broken JSON)
     │   └── ValidationError         readable, but breaks the input contract (shape, size, field)
     ├── TransientError              a passing fault outside us (broker, network): retry w/ backoff
-    └── ConfigError                 bad settings or data files: refuse to start, say what, where
+    ├── ConfigError                 bad settings or deployment: refuse to start, say what, where
+    │   └── DataFileError           a data file we need is missing, damaged or of another version
+    │       ├── GazetteerMissingError   the compiled KB is not there (streams.kb.gazetteer)
+    │       ├── GazetteerFormatError    the KB file cannot be read (streams.kb.gazetteer)
+    │       ├── RecordError             a line of an entity file breaks a rule (streams.kb.curated)
+    │       ├── ModelFileError          a language-ID model file is missing or altered
+    │       └── ModelFormatError        an NER model file cannot be read (streams.ner.store)
+    └── FormatError                 bytes we wrote that this version cannot read: a prepared
+        │                           record, a dedupe record, a fingerprint
+        └── HandoffError            a prepared-topic record without stage 1's headers
 
 Each class carries ``retriable``; retry loops read the flag, never a chain of ``isinstance``.
 ``ItemRejected`` carries a :class:`DeadLetterReason`, which travels in the dead letter's headers.
 
 Anything else that escapes the enrichment core is a bug. The worker's error policy
-(``streams.policies``) logs it loudly with its traceback, counts it, and by default dead-letters the
-item with reason ``processing_error`` so that nothing is lost and the stream keeps moving; set
-``worker.on_internal_error = "crash"`` to stop the worker instead.
+(:mod:`streams.worker.policies`) logs it loudly with its traceback, counts it, and by default
+dead-letters the item with reason ``processing_error`` so that nothing is lost and the stream keeps
+moving; set ``worker.on_internal_error = "crash"`` to stop the worker instead.
 
 Third-party errors (aiokafka, orjson, fastText...) are mapped to this tree at the boundary where
 they occur, with ``raise ... from None`` where the original adds nothing for the user.
@@ -73,4 +82,15 @@ class TransientError(WirestreamError):
 
 
 class ConfigError(WirestreamError):
-    """Settings or data files are wrong; the process refuses to start and says why."""
+    """Settings or the deployment are wrong; the process refuses to start and says why."""
+
+
+class DataFileError(ConfigError):
+    """A data file the process needs (KB, model, entity list) is missing, damaged, or was built
+    by another version: a deployment fault, raised at start or load, never per item."""
+
+
+class FormatError(WirestreamError):
+    """Bytes that wirestream wrote (a prepared record, a dedupe record, a fingerprint) and this
+    version cannot read: damaged, or written by another version. Raised where they are read;
+    the reader decides (stage 2 dead-letters the item, the store treats the record as absent)."""

@@ -32,6 +32,7 @@ from prometheus_client import (
 from prometheus_client.exposition import generate_latest
 
 from streams import __version__
+from streams.core import LIMITS, STAGES
 from streams.errors import DeadLetterReason
 from streams.models import DedupeStatus
 
@@ -44,9 +45,9 @@ LANGUAGE_LABELS = frozenset({
 # fmt: on
 ENTITY_TYPE_LABELS = frozenset({"PERSON", "ORG", "LOC", "GPE", "MISC"})
 OUTCOMES = ("enriched", "duplicate", "deadletter")
-# Stages the agent times (streams.core.pipeline.STAGES plus the agent's own publish step).
-STAGE_LABELS = ("normalize", "langid", "entities", "fingerprint", "dedupe", "publish")
-# Knowledge bases whose size and reloads are reported; the watchlist's reload wiring comes later.
+# The core's stages, and the publish step the worker times after them.
+STAGE_LABELS = (*STAGES, "publish")
+# Knowledge bases whose size and reloads are reported.
 KB_LABELS = ("gazetteer", "watchlist")
 RELOAD_RESULTS = ("success", "failure", "unchanged")
 # The model label of wirestream_model_loaded for a model that serves every language.
@@ -122,6 +123,12 @@ class Metrics:
             "wirestream_entities",
             "Entities found in enriched items, by type.",
             ["type"],
+            registry=r,
+        )
+        self.limits = Counter(
+            "wirestream_limits_applied",
+            "Items whose analysis a cap cut, by the setting that set the cap (event.limits).",
+            ["limit"],
             registry=r,
         )
         self.errors = Counter(
@@ -243,11 +250,17 @@ class Metrics:
             self.entities.labels(entity_type)
         for stage in STAGE_LABELS:
             self.stage_seconds.labels(stage)
+        for limit in LIMITS:
+            self.limits.labels(limit)
         for kb, result in itertools.product(KB_LABELS, RELOAD_RESULTS):
             self.kb_reloads.labels(kb, result)
 
     def count_language(self, code: str) -> None:
         self.languages.labels(code if code in LANGUAGE_LABELS else "other").inc()
+
+    def count_limits(self, limits: Iterable[str]) -> None:
+        for limit in limits:
+            self.limits.labels(limit if limit in LIMITS else "other").inc()
 
     def count_entities(self, types: Iterable[str]) -> None:
         for entity_type in types:
@@ -276,8 +289,8 @@ class Metrics:
     def observe_dedupe_state(
         self, store: Mapping[Any, Any], sample_size: int = STATE_SAMPLE_SIZE
     ) -> None:
-        """Record the table's size: its length, and bytes estimated from a bounded sample of its
-        records serialised as JSON (the changelog's value format)."""
+        """Record the table's size: its length, and its bytes estimated from a bounded sample of
+        its records as the changelog holds them (:func:`_record_size`)."""
         items = len(store)
         self.dedupe_items.set(items)
         sizes = [_record_size(k, v) for k, v in itertools.islice(store.items(), sample_size)]
@@ -315,37 +328,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class OffsetAgeTracker:
-    """Turns polled committed offsets into ``wirestream_committed_offset_age_seconds``."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self._metrics = metrics
-        self._seen: dict[tuple[str, int], tuple[int | None, float]] = {}
-
-    def update(
-        self, topic: str, partition: int, committed: int | None, highwater: int | None, now: float
-    ) -> float:
-        """Record one poll; returns the age that was set."""
-        key = (topic, partition)
-        last = self._seen.get(key)
-        if last is None or last[0] != committed:
-            self._seen[key] = (committed, now)
-            since = now
-        else:
-            since = last[1]
-        pending = highwater is not None and highwater > (committed or 0)
-        age = now - since if pending else 0.0
-        self._metrics.committed_offset_age.labels(topic, str(partition)).set(age)
-        return age
-
-    def retain(self, keep: Iterable[tuple[str, int]]) -> None:
-        wanted = set(keep)
-        for key in [k for k in self._seen if k not in wanted]:
-            del self._seen[key]
-
-
 def _record_size(key: Any, value: Any) -> int:
-    return len(orjson.dumps(key, default=str)) + len(orjson.dumps(value, default=str))
+    """A table record's bytes as its changelog holds it: the key as faust's JSON key serializer
+    writes it, the value as it is (packed bytes, streams.core.dedupe.record) or as JSON (the
+    records of older versions, still read)."""
+    stored = value if isinstance(value, bytes | bytearray) else orjson.dumps(value, default=str)
+    return len(orjson.dumps(key, default=str)) + len(stored)
 
 
 def _label_sets(gauge: Gauge) -> list[tuple[str, ...]]:

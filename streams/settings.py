@@ -98,18 +98,19 @@ class WorkerSettings:
     on_internal_error: Literal["deadletter", "crash"] = "deadletter"
     # full: every stage with its models (NER, embeddings); fast: the costliest optional parts off.
     profile: Literal["full", "fast"] = "full"
-    # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction
-    # (with streams/faust_fixes_eos.py; costs up to ~16 % throughput, docs/architecture.md).
+    # exactly_once: outputs, table changes and input offsets commit in one Kafka transaction (with
+    # streams/worker/patches/transactions.py; costs up to ~16 % throughput, docs/architecture.md).
     # at_least_once may publish a crash's replayed window again.
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     # Under exactly_once output is visible at each commit, twice on an item's way (two stages):
     # this interval sets latency (docs/architecture.md, "Delivery").
     commit_interval_s: float = 0.25
     # ... and as soon as the worker has been idle this long (exactly_once only; 0: off): at low
-    # load an item is then visible within tens of milliseconds (streams/commit_when_idle.py).
+    # load an item is then visible within tens of milliseconds (streams/worker/commit_when_idle.py).
     commit_when_idle_s: float = 0.005
-    # ... and, when the worker is busy but between two events, once an output has waited this
-    # long (exactly_once only; 0: off): tens of milliseconds at medium load (docs/benchmarks.md).
+    # ... and, when the worker is busy but between two events, once an output has waited this long
+    # (exactly_once only; 0: off): tens of milliseconds at medium load
+    # (docs/history/benchmarks-2026-11.md).
     commit_when_waited_s: float = 0.05
     # How long the producer waits to fill a batch: sends from one item's handling go out
     # together, and fewer, larger requests cost less CPU (measured: fast 268 -> 312 items/s).
@@ -123,7 +124,7 @@ class WorkerSettings:
     # (docs/architecture.md, "Failure behaviour").
     standby_replicas: int = 1
     # Processes that run the prepare stage (normalize, langid, entities, fingerprint) off the
-    # event loop, each loading its own models (streams/prepare_pool.py). 0: inline, in the
+    # event loop, each loading its own models (streams/worker/pool.py). 0: inline, in the
     # worker's own process, one core. On a host with spare cores, cores - 1 per worker.
     prepare_processes: int = 0
     # split: prepare on the raw partitions (any worker), decide on the one-partition prepared

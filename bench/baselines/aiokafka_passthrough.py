@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.kafka_io import client_options
+from streams.kafka import client_options
 from streams.settings import load_settings
 
 MAX_BATCH = 500

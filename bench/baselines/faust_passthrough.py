@@ -1,10 +1,10 @@
 """Baseline: a bare faust agent that forwards each message unchanged.
 
-The same faust App settings as ``streams.app.build_worker`` (session timeout, heartbeat, commit
-interval and commit-every, at-least-once, in-memory store, 4 partitions, earliest offsets, our
-stale-ack fix) and the same ``WIRESTREAM_*`` environment, so the only difference from the worker is
-the work itself: no decode, no enrichment, no dedupe table, no metrics per item. What this reaches
-is the most a faust worker of ours can reach on this machine.
+The same faust App settings as ``streams.worker.app.build_worker`` (session timeout, heartbeat,
+commit interval and commit-every, at-least-once, in-memory store, 4 partitions, earliest offsets,
+our stale-ack fix) and the same ``WIRESTREAM_*`` environment, so the only difference from the worker
+is the work itself: no decode, no enrichment, no dedupe table, no metrics per item. What this
+reaches is the most a faust worker of ours can reach on this machine.
 
 Serves ``/readyz`` (partitions assigned, no rebalance under way) on ``web.port`` and, like the
 benchmark's worker launcher, runs the event-loop lag probe when ``BENCH_LOOP_LAG_FILE`` is set.
@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.e2e_worker import LAG_FILE_ENV, install_probe
-from streams.app import faust_app
-from streams.kafka_io import ensure_topics
+from streams.kafka import ensure_topics
 from streams.settings import Settings, load_settings
+from streams.worker.app import faust_app
 
 
 def build_app(settings: Settings) -> Any:

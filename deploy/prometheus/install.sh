@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ensure `prometheus` and `promtool` are on PATH, installing Debian's package
-# if needed. Tests (tests/support/services.py) and `make run` start their own
+# if needed. Tests (harness/services.py) and `make run` start their own
 # Prometheus on a private port; the distro service must not also be left
 # running on :9090, so it is kept from starting and disabled.
 set -euo pipefail

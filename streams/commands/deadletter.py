@@ -6,8 +6,8 @@ and/or dead-letter offset range) into the raw topic once the cause is fixed.
 
 Replay never loops. Each replayed message carries an ``x-replayed-from`` header naming the dead
 letter it came from; the worker copies that header into the dead letter if the item fails again
-(``streams.agents.deadletter_headers``), and replay refuses dead letters that carry it. A message
-that failed after a replay needs a person (docs/runbook.md, "Dead letters").
+(``streams.worker.stages.base.deadletter_headers``), and replay refuses dead letters that carry it.
+A message that failed after a replay needs a person (docs/runbook.md, "Dead letters").
 
 Only the dead letters present when the command starts are read (the end offsets are taken first),
 so a replay that runs while the worker dead-letters its own output still ends.
@@ -98,7 +98,7 @@ def parse_record(
     value: bytes | None,
     headers: Iterable[tuple[str, bytes]] | None,
 ) -> DeadLetter:
-    from streams.agents import REPLAYED_FROM_HEADER
+    from streams.worker.stages.base import REPLAYED_FROM_HEADER
 
     meta = {k: (v or b"").decode("utf-8", "replace") for k, v in headers or ()}
     return DeadLetter(
@@ -133,7 +133,7 @@ async def read_deadletters(
     summarised, or scanned for replay markers, in little memory."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    from streams.kafka_io import _running, client_options, ensure_topics
+    from streams.kafka import _running, client_options, ensure_topics
 
     topic = settings.topics.deadletter
     await ensure_topics(settings)
@@ -173,7 +173,7 @@ async def _partitions(settings: Settings, topic: str) -> list[int]:
     # describe_topics is the public way to list its partitions.
     from aiokafka.admin import AIOKafkaAdminClient
 
-    from streams.kafka_io import client_options
+    from streams.kafka import client_options
 
     admin = AIOKafkaAdminClient(**client_options(settings))
     try:
@@ -320,7 +320,7 @@ def select(topic: str, letters: Iterable[DeadLetter], criteria: Criteria = Crite
 
 
 def replay_headers(topic: str, letter: DeadLetter) -> list[tuple[str, bytes]]:
-    from streams.agents import REPLAYED_FROM_HEADER
+    from streams.worker.stages.base import REPLAYED_FROM_HEADER
 
     return [(REPLAYED_FROM_HEADER, marker(topic, letter).encode())]
 
@@ -328,7 +328,7 @@ def replay_headers(topic: str, letter: DeadLetter) -> list[tuple[str, bytes]]:
 async def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from streams.kafka_io import produce_values
+    from streams.kafka import produce_values
 
     source = settings.topics.deadletter
     target = args.topic or settings.topics.raw

@@ -13,7 +13,7 @@ import orjson
 
 from streams.codec import decode_event
 from streams.commands.enrich import iter_inputs
-from streams.kafka_io import Record, consumer, ensure_topics, produce_values
+from streams.kafka import Record, consumer, ensure_topics, produce_values
 from streams.settings import Settings
 
 TOP_ENTITIES = 5

@@ -70,7 +70,7 @@ def run_similarity(settings: Settings, args: argparse.Namespace) -> int:
 
 def score_pair(pipeline: Pipeline, pair: Any, max_bytes: int) -> dict[str, Any]:
     """``{"similarity", "status"}`` of one decoded pair (raises on a malformed one)."""
-    from streams.core.dedupe_similarity import compare
+    from streams.core.dedupe.similarity import compare
 
     if not isinstance(pair, dict) or "a" not in pair or "b" not in pair:
         raise ValueError('a pair is an object with "a" and "b" items')

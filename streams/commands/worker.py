@@ -8,10 +8,10 @@ import signal
 import threading
 from typing import Any, NoReturn
 
-from streams.app import build_worker
-from streams.kafka_io import ensure_topics
+from streams.kafka import ensure_topics
 from streams.logs import get_logger
 from streams.settings import Settings, redacted
+from streams.worker.app import build_worker
 
 log = get_logger("wirestream.worker")
 

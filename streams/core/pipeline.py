@@ -20,14 +20,14 @@ from typing import Any
 import orjson
 
 from streams.codec import timestamp_to_rfc3339
-from streams.core.dedupe import DedupeKeys, Deduper, Store
-from streams.core.dedupe_embed import Embedder, default_embedder, embedding_text
-from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
-from streams.core.entities import EntityExtractor, EntityLimits
-from streams.core.langid import LanguageDetector
+from streams.core.dedupe.decide import DedupeKeys, Deduper, Store
+from streams.core.dedupe.embed import Embedder, default_embedder, embedding_text
+from streams.core.dedupe.fingerprint import Fingerprint, fingerprint
+from streams.core.entities.extractor import EntityExtractor, EntityLimits
+from streams.core.langid.detector import LanguageDetector
 from streams.core.normalize import normalize
 from streams.core.text import cut_at_space
-from streams.errors import DeadLetterReason, ValidationError
+from streams.errors import DeadLetterReason, FormatError, ValidationError
 from streams.models import (
     DedupeResult,
     DedupeStatus,
@@ -42,7 +42,6 @@ from streams.models import (
 from streams.ner import load_ner
 from streams.settings import Settings
 
-STAGES = ("normalize", "langid", "entities", "fingerprint", "dedupe")
 PREPARED_VERSION = 2
 # The dedupe fingerprint reads at most this many characters of the body (``dedupe.max_chars``):
 # two texts that differ only after it are near-duplicates. The exact-duplicate hash reads all.
@@ -88,9 +87,19 @@ class Prepared:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Prepared:
-        version, ids, norm, lang, entities, fp, extra, seconds, *rest = orjson.loads(data)
-        if version not in (1, PREPARED_VERSION):  # 1 had no limits; both stay readable
-            raise ValueError(f"unknown Prepared version {version}")
+        """The record :meth:`to_bytes` wrote; raises FormatError for anything else."""
+        try:
+            return cls._from_list(orjson.loads(data))
+        except FormatError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise FormatError(f"not a prepared record: {exc}") from None
+
+    @classmethod
+    def _from_list(cls, fields: list[Any]) -> Prepared:
+        if fields[0] not in (1, PREPARED_VERSION):  # 1 had no limits; both stay readable
+            raise FormatError(f"unknown prepared record version {fields[0]}")
+        _version, ids, norm, lang, entities, fp, extra, seconds, *rest = fields
         limits = tuple(rest[0]) if rest else ()
         item_id, source, url, published_at = ids
         headline, text, boilerplate, sectors, source_name, content_hash = norm

@@ -35,7 +35,7 @@ from streams.kb.gazetteer import COUNTRY_PRIOR, CURATED_PRIOR, MAX_KEY_LEN, Tabl
 from streams.kb.normalize import Script, fold_key, is_cased, script_of
 
 if TYPE_CHECKING:
-    from streams.kb.wordfreqs import WordFrequencies
+    from streams.kb.build.wordfreqs import WordFrequencies
 
 # A three-letter name (two for Han/kana/Hangul) is kept only for a place big enough to be what
 # the letters usually mean. Arabic needs more: most three-letter Arabic words are roots of others.

@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from streams.errors import DataFileError
+
 TYPES = ("PERSON", "ORG", "LOC", "GPE", "MISC")
 PLACE_TYPES = frozenset({"LOC", "GPE"})
 _ID_RE = re.compile(r"^(wikidata:Q[1-9][0-9]*|geonames:[1-9][0-9]*)$")
@@ -56,7 +58,7 @@ class LoadResult:
     errors: tuple[str, ...]  # "file:line: message", one per rejected line
 
 
-class RecordError(ValueError):
+class RecordError(DataFileError):
     """A line of an entity file that breaks a rule (the message names the field)."""
 
 

@@ -1,6 +1,6 @@
 """KB entries as plain records: what the build compiles and watchlists reuse (no heavy imports).
 
-The packaged-data readers (streams.kb.sources) and the curated/watchlist files
+The packaged-data readers (streams.kb.build.sources) and the curated/watchlist files
 (streams.kb.curated) both become ``Place`` records; the name is historical, an entry may be a
 person or an organisation too.
 """

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 import daachorse
 import orjson
 
+from streams.errors import DataFileError
+
 FORMAT = "wirestream.gazetteer.v2"
 MAGIC = b"WSGAZ02\n"
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.bin"
@@ -42,7 +44,7 @@ class Automaton(Protocol):
     def find_overlapping(self, haystack: str) -> list[tuple[int, int, int]]: ...
 
 
-class GazetteerMissingError(FileNotFoundError):
+class GazetteerMissingError(DataFileError, FileNotFoundError):
     """The compiled gazetteer is not where it was looked for."""
 
     def __init__(self, path: Path) -> None:
@@ -50,7 +52,7 @@ class GazetteerMissingError(FileNotFoundError):
         self.path = path
 
 
-class GazetteerFormatError(ValueError):
+class GazetteerFormatError(DataFileError):
     """The file is not a gazetteer this code can read (wrong file, or built by another version)."""
 
 

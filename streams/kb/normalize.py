@@ -21,6 +21,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from enum import IntEnum
 
+from streams.core.text import strip_accents, written_without_spaces
+
 # Arabic-script letters folded to one spelling: hamza-carrying alefs, alef maqsura, ta marbuta, and
 # the Persian/Urdu/Kurdish letters that Arabic text writes with the nearest Arabic letter (Persian
 # "Kupyansk" is written with peh, Arabic news with beh).
@@ -67,12 +69,6 @@ _DELETED_RE = re.compile(f"[{_DELETED_CLASS}]")
 # cheaper than a regex scan of a CJK or Cyrillic text.
 _DELETED_COMMON = "\u00ad\u200b\u200c\u200d\u200e\u200f\ufeff\u2060\u0301\u0300"
 
-# Letters without a diacritic decomposition that Latin-script spellings still vary on.
-_LATIN_EXTRA = {
-    "đ": "d", "ð": "d", "ł": "l", "ø": "o", "ı": "i", "ħ": "h", "ŧ": "t", "ŀ": "l",
-    "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
-}  # fmt: skip
-
 
 class Script(IntEnum):
     """How a match is delimited, decided from the characters at its ends."""
@@ -92,16 +88,7 @@ def script_of(ch: str) -> Script:
         return Script.HEBREW
     if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
         return Script.HANGUL
-    if (
-        0x3040 <= o <= 0x30FF  # kana
-        or 0x3400 <= o <= 0x4DBF
-        or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x3FFFF  # Han
-        or 0x0E00 <= o <= 0x0EFF  # Thai, Lao
-        or 0x1000 <= o <= 0x109F  # Myanmar
-        or 0x1780 <= o <= 0x17FF  # Khmer
-    ):
+    if written_without_spaces(ch):
         return Script.NOSPACE
     return Script.SPACED
 
@@ -208,21 +195,6 @@ _SPACES_RE = re.compile(" +")
 def fold_key(name: str) -> str:
     """Fold a stored name the way text is folded, with its spacing made canonical."""
     return _SPACES_RE.sub(" ", fold(name, arabic=True).text).strip()
-
-
-def strip_accents(name: str) -> str:
-    """The name without Latin/Greek diacritics (build time: per character is fine here)."""
-    out = []
-    for ch in name:
-        o = ord(ch)
-        if o < 0x0400 or 0x1E00 <= o <= 0x1FFF:
-            base = "".join(
-                c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
-            )
-            out.append(_LATIN_EXTRA.get(base.lower(), base) if base else "")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def key_spellings(name: str) -> list[str]:

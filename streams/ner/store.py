@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streams.errors import DataFileError
+
 MAGIC = b"WSNER01\n"
 FORMAT = "wirestream.ner.v1"
 _LEN = struct.Struct("<I")
@@ -28,7 +30,7 @@ _CHUNK = 1 << 20
 MAX_UNPACKED = 512 * 1024 * 1024
 
 
-class ModelFormatError(ValueError):
+class ModelFormatError(DataFileError):
     """The file is not a model this code can read: wrong kind, damaged, or another version."""
 
 

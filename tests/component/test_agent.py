@@ -9,9 +9,9 @@ import dataclasses
 import orjson
 import pytest
 
-from streams.app import build_worker
+from harness.stages import RecordingPublisher
 from streams.settings import Settings, prepared_topic
-from tests.support.stages import RecordingPublisher
+from streams.worker.app import build_worker
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,10 +57,10 @@ async def test_agents_prepare_decide_dedupe_and_dead_letter() -> None:
 
 @pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
 async def test_building_the_worker_leaves_faust_to_decide_in_transaction(guarantee: str) -> None:
-    # faust's App.in_transaction is a cached property, true only once the app runs inside a
-    # worker: read while the app is built, it caches False and every exactly-once path (faust's
-    # and streams/faust_fixes_eos.py) is silently off. An early read did that once, and only the
-    # SIGKILL test noticed (items published twice).
+    # faust's App.in_transaction is a cached property, true only once the app runs inside a worker:
+    # read while the app is built, it caches False and every exactly-once path (faust's and
+    # streams/worker/patches/transactions.py) is silently off. An early read did that once, and only
+    # the SIGKILL test noticed (items published twice).
     settings = Settings()
     settings = dataclasses.replace(
         settings, worker=dataclasses.replace(settings.worker, processing_guarantee=guarantee)

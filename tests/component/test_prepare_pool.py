@@ -11,13 +11,13 @@ from dataclasses import replace
 import orjson
 import pytest
 
+from harness.stages import Message, TwoStages
 from streams.codec import decode_raw
 from streams.core.pipeline import Pipeline, Prepared
 from streams.errors import DeadLetterReason, ValidationError
 from streams.models import RawItem
-from streams.prepare_pool import PreparePool
 from streams.settings import Settings
-from tests.support.stages import Message, TwoStages
+from streams.worker.pool import PreparePool
 
 FAST = replace(Settings(), worker=replace(Settings().worker, profile="fast"))
 
@@ -85,9 +85,9 @@ class SlowFirstPool:
 
 @pytest.mark.asyncio
 async def test_a_batch_is_forwarded_in_input_order() -> None:
-    stages = TwoStages(Pipeline.from_settings(FAST, {}))
-    fake = SlowFirstPool(stages.prepare.pipeline)
-    stages.prepare.pool = fake  # type: ignore[assignment]
+    pipeline = Pipeline.from_settings(FAST, {})
+    fake = SlowFirstPool(pipeline)
+    stages = TwoStages(pipeline, pool=fake)
     bodies = ["Oslo dockworkers strike.", "FAIL this one", "Rain in Bergen."]
     values = [orjson.dumps({"id": f"i-{n}", "body": b}) for n, b in enumerate(bodies)]
     msgs = [Message(v, n) for n, v in enumerate([*values, b"\xff\xfe not UTF-8"])]

@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import agents_handoff
-from streams.agents import crash_policy
+from harness.stages import PREPARED_TOPIC, Message, TwoStages
 from streams.core.pipeline import Pipeline
-from tests.support.stages import PREPARED_TOPIC, Message, TwoStages
+from streams.worker.policies import crash_policy
+from streams.worker.stages import handoff as agents_handoff
 
 pytestmark = pytest.mark.asyncio
 
@@ -117,11 +117,11 @@ async def test_a_prepared_value_stage_2_cannot_read_dead_letters_the_raw_origina
     dead_key, body, dead = stages.publisher.dead[0]
     assert (dead_key, body) == (b"o-1", OSLO), "the original key and bytes, replayable"
     assert dead["x-deadletter-reason"] == b"processing_error"
-    assert dead["x-deadletter-error"].startswith(b"ValueError: ")
+    assert dead["x-deadletter-error"] == b"FormatError: unknown prepared record version 99"
     assert dead["x-source-topic"] == b"wire.raw"
     assert (dead["x-source-partition"], dead["x-source-offset"]) == (b"1", b"5")
     assert dead["x-replayed-from"] == b"wire.deadletter:0:7"
-    assert stages.sample("wirestream_errors_total", kind="ValueError") == 1
+    assert stages.sample("wirestream_errors_total", kind="FormatError") == 1
     assert stages.sample("wirestream_items_out_total", outcome="deadletter") == 1
 
 

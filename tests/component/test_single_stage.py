@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from harness.stages import Message, OneStage, TwoStages
 from streams.core.pipeline import Pipeline, Prepared
 from streams.models import RawItem
-from tests.support.stages import Message, OneStage, TwoStages
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,9 +100,9 @@ async def test_with_a_pool_items_are_prepared_there_and_decided_in_the_loop(
     pipeline_factory: Any, sample_lines: list[bytes]
 ) -> None:
     alone = OneStage(pipeline_factory())
-    pooled = OneStage(pipeline_factory())
-    pool = InlinePool(pooled.enrich.pipeline)
-    pooled.enrich.pool = pool  # type: ignore[assignment]
+    pipeline = pipeline_factory()
+    pool = InlinePool(pipeline)
+    pooled = OneStage(pipeline, pool=pool)
     messages = [Message(line, offset) for offset, line in enumerate(sample_lines)]
     outcomes = [await pooled.handle(msg) for msg in messages]
     assert outcomes == [await alone.handle(msg) for msg in messages]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from streams.kafka_io import ensure_topics
+from harness.services import KafkaBroker, free_port, start_kafka
+from harness.worker import WorkerProcess
+from streams.kafka import ensure_topics
 from streams.settings import load_settings
-from tests.support.services import KafkaBroker, free_port, start_kafka
-from tests.support.worker import WorkerProcess
 
 WorkerFactory = Callable[..., WorkerProcess]
 

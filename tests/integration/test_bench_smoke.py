@@ -17,7 +17,7 @@ from bench.e2e_kafka import SEGMENTS
 from bench.e2e_service import SYSTEMS
 from bench.report import render
 from bench.transaction_commit import measure, report
-from tests.support.services import KafkaBroker
+from harness.services import KafkaBroker
 
 ITEMS = 100
 SEED = 7

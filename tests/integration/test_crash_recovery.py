@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
+from harness.stories import WORDS
+from harness.topics import read_all, send
 from streams.errors import ConfigError
 from tests.integration.conftest import Deployment
-from tests.support.stories import WORDS
-from tests.support.topics import read_all, send
 
 OUTCOMES = ("enriched", "duplicate", "deadletter")
 CITIES = ("Rotterdam", "Lisbon", "Warsaw", "Nairobi", "Osaka", "Lima", "Oslo", "Cairo")

@@ -25,18 +25,18 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from harness.services import KafkaBroker
+from harness.topics import Record, read_all, send
+from harness.worker import WIRESTREAM, WorkerProcess
 from streams.commands.deadletter import Criteria, DeadLetter, marker, summarise
 from streams.commands.deadletter import select as select_letters
 from tests.integration.conftest import Deployment, worker_env
-from tests.support.services import KafkaBroker
-from tests.support.topics import Record, read_all, send
-from tests.support.worker import WIRESTREAM, WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_LIMIT = "4096"
 LARGE = orjson.dumps({"id": "big-1", "body": "Storm damage closed the port of Lisbon. " * 200})
 MALFORMED = b'{"id": "cut-1", "body": "the producer cut this off'
-SHAPELESS = b'{"id": "shape-1", "headline": "a headline and no body"}'
+SHAPELESS = b'{"id": "shape-1", "url": "https://example.com/a", "source": "no body, no headline"}'
 HEADER = "x-replayed-from"
 
 

@@ -19,18 +19,18 @@ import orjson
 import pytest
 import yaml
 
-from tests.conftest import SAMPLE_FEED
-from tests.integration.conftest import Deployment
-from tests.support.checks import assert_promtool_clean, git_head
-from tests.support.services import (
+from harness.checks import assert_promtool_clean, git_head
+from harness.services import (
     KafkaBroker,
     PrometheusResult,
     PrometheusServer,
     _prometheus_binaries,
     start_prometheus,
 )
-from tests.support.topics import send
-from tests.support.worker import WorkerProcess
+from harness.topics import send
+from harness.worker import WorkerProcess
+from tests.conftest import SAMPLE_FEED
+from tests.integration.conftest import Deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "wirestream.json"

@@ -22,11 +22,11 @@ from typing import Any
 import orjson
 import pytest
 
+from harness.services import KafkaBroker
+from harness.stories import WORDS
+from harness.topics import read_all, send
+from harness.worker import WorkerProcess
 from tests.integration.conftest import Deployment
-from tests.support.services import KafkaBroker
-from tests.support.stories import WORDS
-from tests.support.topics import read_all, send
-from tests.support.worker import WorkerProcess
 
 PAIRS = 8  # originals per test; each has an exact copy and an edited copy
 
@@ -177,7 +177,7 @@ def test_copies_on_partitions_of_different_workers_are_matched(stack: Stack) -> 
 def test_copies_at_the_same_time_yield_one_unique_each(stack: Stack) -> None:
     originals = [story("sim", n) for n in range(PAIRS)]
     copies = [exact_copy(item) if n % 2 else edited_copy(item) for n, item in enumerate(originals)]
-    malformed = [{"id": f"bad-{p}", "headline": "no body"} for p in range(4)]
+    malformed = [{"id": f"bad-{p}", "url": "https://example.com/no-body"} for p in range(4)]
     placed: list[tuple[dict[str, Any], int]] = []
     for n, (original, copy) in enumerate(zip(originals, copies, strict=True)):
         placed += [(original, stack.owned[0][n % 2]), (copy, stack.owned[1][n % 2])]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import orjson
 
+from harness.topics import read_all, send
 from tests.integration.conftest import Deployment
-from tests.support.topics import read_all, send
 
 FIRST = {
     "id": None,

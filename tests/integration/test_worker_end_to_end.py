@@ -10,15 +10,15 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
+from harness.services import KafkaBroker, PrometheusServer, start_prometheus
+from harness.topics import Record, read_all, send
+from harness.worker import WIRESTREAM, WorkerProcess
 from tests.conftest import ROOT, SEED
 from tests.integration.conftest import Deployment
-from tests.support.services import KafkaBroker, PrometheusServer, start_prometheus
-from tests.support.topics import Record, read_all, send
-from tests.support.worker import WIRESTREAM, WorkerProcess
 
 BAD_INPUTS = {
     "not_utf8": b"\xff\xfe\xfa not text at all \x00\x81",
-    "wrong_shape": b'{"id": "bad-shape", "headline": "no body here"}',
+    "wrong_shape": b'{"id": "bad-shape", "url": "https://example.com/no-body"}',
     "empty_body": b'{"id": "bad-empty", "body": "   "}',
     "too_large": b'{"id": "bad-large", "body": "' + b"x" * 10_000 + b'"}',
     "invalid_json": b'{"id": "bad-json", "body": "cut off',

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 from streams.kb import curated, gazetteer
 from streams.kb.build import build, curated_digest
 

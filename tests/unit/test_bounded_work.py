@@ -3,6 +3,8 @@ entity merge (once quadratic in the mentions) matches its reference on random in
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,8 +14,11 @@ from hypothesis import strategies as st
 
 from harness.hostile import SHAPES
 from streams.codec import decode_raw
-from streams.core import entities as entities_module
-from streams.core.entities import EntityExtractor, EntityLimits, _Mention, _merge_model
+from streams.core import LIMITS
+from streams.core.entities import extractor as entities_module
+from streams.core.entities import merge
+from streams.core.entities.extractor import EntityExtractor, EntityLimits
+from streams.core.entities.merge import ResolvedMention, merge_model
 from streams.core.normalize import normalize
 from streams.core.pipeline import DEDUPE_MAX_CHARS, Pipeline
 from streams.core.text import cut_at_space
@@ -22,6 +27,7 @@ from streams.kb.gazetteer import COUNTRY_PRIOR
 from streams.models import RawItem
 from streams.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[2]
 TYPES = ("PERSON", "ORG", "LOC", "GPE", "MISC")
 
 
@@ -133,32 +139,32 @@ def test_publisher_tags_are_taken_in_one_pass() -> None:
 
 
 def _reference_merge(
-    mentions: list[_Mention], spans: list[tuple[int, int, str]], text: str, kb: Any
-) -> list[_Mention]:
+    mentions: list[ResolvedMention], spans: list[tuple[int, int, str]], text: str, kb: Any
+) -> list[ResolvedMention]:
     out = list(mentions)
-    for span in sorted(s for s in spans if entities_module._valid(s, len(text))):
+    for span in sorted(s for s in spans if merge._valid(s, len(text))):
         start, end, etype = span
         inside = [m for m in out if start <= m.start and m.end <= end]
         crossing = [m for m in out if m.start < end and start < m.end and m not in inside]
         if crossing:
             continue
         if not inside:
-            out.append(entities_module._unlinked(start, end, etype, text))
+            out.append(merge.unlinked(start, end, etype, text))
             continue
-        if entities_module._model_reads_place_as_name(inside, start, end, etype, kb):
+        if merge._model_reads_place_as_name(inside, start, end, etype, kb):
             out.remove(inside[0])
-            out.append(entities_module._unlinked(start, end, etype, text))
+            out.append(merge.unlinked(start, end, etype, text))
             continue
         longer = any(m.end - m.start < end - start for m in inside)
-        places = entities_module.PLACE_TYPES
+        places = merge.PLACE_TYPES
         if longer and etype not in places and all(m.type in places for m in inside):
             out = [m for m in out if m not in inside]
-            out.append(entities_module._unlinked(start, end, etype, text))
+            out.append(merge.unlinked(start, end, etype, text))
     return out
 
 
 @st.composite
-def _layout(draw: st.DrawFn) -> tuple[list[_Mention], list[tuple[int, int, str]], Any]:
+def _layout(draw: st.DrawFn) -> tuple[list[ResolvedMention], list[tuple[int, int, str]], Any]:
     """Non-overlapping KB mentions and non-overlapping model spans over 200 characters."""
 
     def runs(count: int) -> list[tuple[int, int]]:
@@ -172,7 +178,7 @@ def _layout(draw: st.DrawFn) -> tuple[list[_Mention], list[tuple[int, int, str]]
         )
     )
     mentions = [
-        _Mention(a, b, f"id{i}", 0, i, draw(st.sampled_from(TYPES)))
+        ResolvedMention(a, b, f"id{i}", 0, i, draw(st.sampled_from(TYPES)))
         for i, (a, b) in enumerate(kb_runs)
     ]
     spans = [(a, b, draw(st.sampled_from(TYPES))) for a, b in runs(draw(st.integers(0, 12)))]
@@ -181,10 +187,18 @@ def _layout(draw: st.DrawFn) -> tuple[list[_Mention], list[tuple[int, int, str]]
 
 @given(_layout())
 def test_the_merge_matches_its_quadratic_reference(
-    layout: tuple[list[_Mention], list[tuple[int, int, str]], Any],
+    layout: tuple[list[ResolvedMention], list[tuple[int, int, str]], Any],
 ) -> None:
     mentions, spans, kb = layout
     text = "x" * 200
-    fast = _merge_model(mentions, spans, text, kb)
+    fast = merge_model(mentions, spans, text, kb)
     slow = _reference_merge(mentions, spans, text, kb)
     assert sorted(fast) == sorted(slow)
+
+
+def test_the_caps_are_named_alike_in_the_core_the_schema_and_the_metrics() -> None:
+    schema = json.loads((ROOT / "schemas" / "enriched.v1.json").read_text())
+    assert set(schema["properties"]["limits"]["items"]["enum"]) == set(LIMITS)
+    assert {entities_module.MAX_CHARS, entities_module.MAX_MENTIONS, DEDUPE_MAX_CHARS} == set(
+        LIMITS
+    )

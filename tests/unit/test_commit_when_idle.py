@@ -1,7 +1,7 @@
-"""streams.commit_when_idle on stand-ins for the faust app: the real commit gate, a consumer that
-commits through it as faust's does. On a broker it is on in every integration test (the default);
-the SIGKILL test under exactly_once (tests/integration/test_crash_recovery.py) is what shows that
-its commits keep outputs and offsets together.
+"""streams.worker.commit_when_idle on stand-ins for the faust app: the real commit gate, a consumer
+that commits through it as faust's does. On a broker it is on in every integration test (the
+default); the SIGKILL test under exactly_once (tests/integration/test_crash_recovery.py) is what
+shows that its commits keep outputs and offsets together.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from streams.commit_when_idle import commit_idle_loop, wire_commit_when_idle
-from streams.faust_fixes_eos import commit_gate
+from streams.worker.commit_when_idle import commit_idle_loop, wire_commit_when_idle
+from streams.worker.patches.transactions import commit_gate
 
 pytestmark = pytest.mark.asyncio
 QUIET = 0.02

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.core.dedupe import DedupeKeys, Deduper, Seen
-from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
-from streams.core.dedupe_record import VERSION
+from streams.core.dedupe.decide import DedupeKeys, Deduper, Seen
+from streams.core.dedupe.fingerprint import Fingerprint, fingerprint
+from streams.core.dedupe.record import VERSION
 from streams.core.normalize import content_hash
 from streams.models import DedupeStatus
 
@@ -286,7 +286,7 @@ def test_fingerprints_round_trip_in_at_most_560_bytes(fp: Fingerprint) -> None:
 def test_sequence_numbers_running_out_renumber_the_index(
     store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("streams.core.dedupe.MAX_SEQ", 8)
+    monkeypatch.setattr("streams.core.dedupe.decide.MAX_SEQ", 8)
     deduper = Deduper(store, WINDOW, max_items=3)
     for n in range(20):
         check(deduper, text(n), float(n), f"0:{n}")

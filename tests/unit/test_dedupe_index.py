@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.core import dedupe_index
-from streams.core.dedupe_index import CandidateIndex
+from streams.core.dedupe import index as dedupe_index
+from streams.core.dedupe.index import CandidateIndex
 
 TOKENS = st.lists(st.integers(0, 40), min_size=1, max_size=6)
 # An operation: add an item with these tokens, or evict the oldest (None).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 from streams.core.normalize import normalize
 from streams.kb import gazetteer
 from streams.kb.entry import minted_id

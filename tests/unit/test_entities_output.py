@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 from streams.kb import gazetteer
 from streams.models import Entity
 

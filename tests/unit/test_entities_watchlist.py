@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 from streams.kb import gazetteer
 from streams.kb.compile import compile_entries
 from streams.kb.entry import Kind, Origin, Place

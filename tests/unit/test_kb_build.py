@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.entities import EntityExtractor
+from streams.core.entities.extractor import EntityExtractor
 from streams.kb import build as kb_build
-from streams.kb import curated, gazetteer, wordfreqs
+from streams.kb import curated, gazetteer
 from streams.kb.aliases import (
     ACRONYM,
     ARTICLE,
@@ -25,12 +25,13 @@ from streams.kb.aliases import (
     match_keys,
     resembles,
 )
+from streams.kb.build import wordfreqs
+from streams.kb.build.wordfreqs import WordFrequencies
 from streams.kb.compile import compile_entries
 from streams.kb.entry import Kind, Origin, Place, record_entry
 from streams.kb.gazetteer import GazetteerFormatError
 from streams.kb.inflect import cyrillic_forms
 from streams.kb.normalize import fold, fold_key, key_spellings
-from streams.kb.wordfreqs import WordFrequencies
 
 
 def place(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.core.langid import LanguageDetector, detect, normalize_code
-from streams.core.langid_text import _BOILERPLATE
+from streams.core.langid.detector import LanguageDetector, detect, normalize_code
+from streams.core.langid.text import _BOILERPLATE
 from streams.core.normalize import normalize
 from streams.models import Language, RawItem
 

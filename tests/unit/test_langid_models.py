@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from streams.core.langid import LanguageDetector
-from streams.core.langid_models import (
+from streams.core.langid.detector import LanguageDetector
+from streams.core.langid.models import (
     FASTTEXT_SHA256,
     NAIVE_BAYES_SHA256,
     FastText,

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from harness.checks import git_head
 from streams import metrics as metrics_module
-from streams.metrics import Metrics, OffsetAgeTracker, build_commit
+from streams.core.dedupe.record import Seen
+from streams.metrics import Metrics, build_commit
 from streams.models import DedupeStatus
-from tests.support.checks import git_head
+from streams.worker.ops import OffsetAgeTracker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,14 +60,17 @@ def test_a_published_at_in_the_future_is_counted_and_observed_as_zero(metrics: M
     assert value(metrics, "wirestream_published_to_output_seconds_bucket", le="1.0") == 1
 
 
-def test_dedupe_state_size_is_counted_and_estimated_from_a_bounded_sample(
+def test_dedupe_state_size_is_the_changelog_bytes_estimated_from_a_bounded_sample(
     metrics: Metrics,
 ) -> None:
-    record = ["story", "event", "c0ffee", 1.5, "0:1", None]
+    record = Seen(
+        "5a1e0000c0ffee00", "ev-1", 1.5, "0:1", DedupeStatus.UNIQUE, None, 0.0, None, b"x" * 500
+    ).to_record()
     store = {f"h:{n:04d}": record for n in range(1000)}
     metrics.observe_dedupe_state(store, sample_size=10)
     assert value(metrics, "wirestream_dedupe_state_items") == 1000
-    one = len(b'"h:0000"') + len(b'["story","event","c0ffee",1.5,"0:1",null]')
+    # The key as faust's JSON key serializer writes it, the packed record as it is.
+    one = len(b'"h:0000"') + len(record)
     assert value(metrics, "wirestream_dedupe_state_bytes") == 1000 * one
     metrics.observe_dedupe_state({})
     assert value(metrics, "wirestream_dedupe_state_bytes") == 0

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from harness.checks import assert_promtool_clean
+from harness.services import _prometheus_binaries
 from streams.metrics import Metrics
 from streams.models import DedupeStatus
-from tests.support.checks import assert_promtool_clean
-from tests.support.services import _prometheus_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "docs" / "metrics.md"

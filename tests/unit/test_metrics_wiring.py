@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.app import Worker, build_worker
+from harness.checks import git_head
 from streams.settings import Settings
+from streams.worker.app import Worker, build_worker
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +34,7 @@ def test_the_raw_topic_counter_exists_before_the_first_item(worker: Worker) -> N
     assert value(worker, "wirestream_items_in_total", topic=Settings().topics.raw) == 0
 
 
-def test_build_info_names_a_commit(worker: Worker) -> None:
+def test_build_info_names_the_checkout_commit(worker: Worker) -> None:
     text = worker.metrics.exposition().decode()
     (line,) = [x for x in text.splitlines() if x.startswith("wirestream_build_info{")]
-    assert 'commit="' in line
-    assert 'commit=""' not in line
+    assert f'commit="{git_head()}"' in line

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from streams.codec import decode_raw, encode_event
-from streams.core.pipeline import STAGES, Pipeline, Prepared
+from streams.core import STAGES
+from streams.core.pipeline import Pipeline, Prepared
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.models import DedupeStatus, RawItem
 from streams.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from streams.app import settle_heap
+from streams.worker.app import settle_heap
 
 
 def test_settle_heap_freezes_what_is_alive_and_still_tracks_new_objects() -> None:

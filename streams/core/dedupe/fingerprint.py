@@ -1,0 +1,277 @@
+"""An item's dedupe fingerprint: what the dedupe decision needs of it, in about 530 bytes.
+
+It is computed once per item in the stateless half of the pipeline (``Pipeline.prepare``), travels
+between the two stages, and is what the store remembers of an item. Parts:
+
+- ``minhash``: 64 one-permutation-each MinHash values of the body's 3-token shingles, low 16 bits
+  kept (b-bit MinHash): the near-duplicate signal (the share of equal values estimates the Jaccard
+  similarity of the shingle sets; a chance collision costs 1/65536).
+- ``shingles``: how many distinct shingles the body has, so that containment (a truncated copy
+  inside its original) can be told from Jaccard.
+- ``headline_hash`` / ``sentences``: hashes of the folded headline and of the body's first
+  ``MAX_SENTENCES`` sentences: exact blocking keys that survive an edit elsewhere (a typo fixed in
+  one sentence leaves the others; a cut or an added paragraph leaves the first ones).
+- ``embedding``: USE multilingual v3 of headline + lead, 4 bits per component
+  (:mod:`streams.core.dedupe.embed`): the cross-lingual story signal.
+- ``anchors``: language-independent tokens, hashed to 32 bits with a weight class and an entity
+  flag in the low three bits: linked entity ids, Latin-script capitalised words (names survive
+  translation; stems of six letters so that "Assanges" meets "Assange's"), and numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from base64 import b64decode, b64encode
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from streams.core.text import NO_SPACE_CLASS, fold_latin, sentence_initial
+from streams.errors import FormatError
+from streams.models import Entity
+
+U64 = npt.NDArray[np.uint64]
+
+VERSION = 1
+PERMUTATIONS = 64
+SHINGLE = 3
+MAX_SENTENCES = 6
+MIN_SENTENCE_TOKENS = 4  # shorter ones ("Reuters.", a dateline) are shared by unrelated items
+MAX_ANCHORS = 32
+MAX_SHINGLES = 0xFFFF
+
+# Weight classes of anchors, stored in the low two bits of each anchor hash; the third bit marks a
+# linked entity id (a word is only the same across Latin-script languages, an id in all).
+BROAD, WEAK, PLACE, NAME = 0, 1, 2, 3
+CLASS_BITS, ENTITY, ANCHOR_BITS = 3, 4, 7
+CLASS_WEIGHT = (0.1, 0.3, 0.5, 1.0)
+_BROAD_TYPES = frozenset({"LOC", "GPE"})
+_STEM = 6
+_TITLE_CASE_SHARE = 0.6
+
+_HEADER = struct.Struct("<BB")  # version, length of the language code
+_BODY = struct.Struct("<HBBBI")  # shingles, anchors, sentences, flags, headline hash
+_HAS_EMBEDDING = 1
+
+_TOKEN = re.compile(r"\w+")
+_SENTENCE = re.compile(r"[.!?。！？؟\n]+")
+# Scripts written without spaces: each character is a token, or a "word" would be a whole clause.
+_NO_SPACE = re.compile(f"[{NO_SPACE_CLASS}]")
+_LATIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_ASCII_WORD = re.compile(r"[a-z][a-z'’-]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_SENTENCE_END = frozenset('.!?:;"„«»“”')
+
+_SEEDS = np.random.default_rng(20261129).integers(0, 2**63, PERMUTATIONS, dtype=np.uint64)
+_C1 = np.array([0x9E3779B97F4A7C15], dtype=np.uint64)
+_C2 = np.array([0xBF58476D1CE4E5B9], dtype=np.uint64)
+_C3 = np.array([0x94D049BB133111EB], dtype=np.uint64)
+_S30, _S27, _S31 = (np.uint64(s) for s in (30, 27, 31))
+
+
+def mix64(x: U64) -> U64:
+    """splitmix64's finaliser, on arrays (uint64 arithmetic wraps, which is the point)."""
+    x = x + _C1
+    x = (x ^ (x >> _S30)) * _C2
+    x = (x ^ (x >> _S27)) * _C3
+    result: U64 = x ^ (x >> _S31)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    language: str
+    shingles: int
+    headline_hash: int
+    sentences: tuple[int, ...]  # uint32 hashes of the body's first sentences
+    minhash: bytes  # PERMUTATIONS little-endian uint16
+    embedding: bytes  # dedupe_embed.PACKED_BYTES, or empty when no embedder was given
+    anchors: tuple[int, ...]  # uint32 hash with the weight class in the low two bits
+
+    def to_bytes(self) -> bytes:
+        lang = self.language.encode("ascii", "replace")[:255]
+        flags = _HAS_EMBEDDING if self.embedding else 0
+        return b"".join(
+            (
+                _HEADER.pack(VERSION, len(lang)),
+                lang,
+                _BODY.pack(
+                    min(self.shingles, MAX_SHINGLES),
+                    len(self.anchors),
+                    len(self.sentences),
+                    flags,
+                    self.headline_hash,
+                ),
+                self.minhash,
+                self.embedding,
+                struct.pack(f"<{len(self.anchors)}I", *self.anchors),
+                struct.pack(f"<{len(self.sentences)}I", *self.sentences),
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint:
+        """What :meth:`to_bytes` wrote; raises FormatError for anything else."""
+        try:
+            return cls._unpack(data)
+        except FormatError:
+            raise
+        except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
+            raise FormatError(f"not a fingerprint: {exc}") from None
+
+    @classmethod
+    def _unpack(cls, data: bytes) -> Fingerprint:
+        from streams.core.dedupe.embed import PACKED_BYTES
+
+        version, lang_len = _HEADER.unpack_from(data, 0)
+        if version != VERSION:
+            raise FormatError(f"unknown fingerprint version {version}")
+        at = _HEADER.size
+        language = data[at : at + lang_len].decode("ascii")
+        at += lang_len
+        shingles, n_anchors, n_sentences, flags, headline_hash = _BODY.unpack_from(data, at)
+        at += _BODY.size
+        minhash = data[at : at + 2 * PERMUTATIONS]
+        at += 2 * PERMUTATIONS
+        embedding = data[at : at + PACKED_BYTES] if flags & _HAS_EMBEDDING else b""
+        at += len(embedding)
+        anchors = struct.unpack_from(f"<{n_anchors}I", data, at)
+        sentences = struct.unpack_from(f"<{n_sentences}I", data, at + 4 * n_anchors)
+        return cls(language, shingles, headline_hash, sentences, minhash, embedding, anchors)
+
+    def to_text(self) -> str:
+        """Base64: the store's values must be JSON (a faust table serialises them so)."""
+        return b64encode(self.to_bytes()).decode("ascii")
+
+    @classmethod
+    def from_text(cls, text: str) -> Fingerprint:
+        return cls.from_bytes(b64decode(text))
+
+    def minhash_array(self) -> npt.NDArray[np.uint16]:
+        return np.frombuffer(self.minhash, dtype="<u2")
+
+
+def fingerprint(
+    headline: str | None,
+    text: str,
+    language: str,
+    entities: Sequence[Entity],
+    embedding: npt.NDArray[np.float32] | None,
+) -> Fingerprint:
+    """Fingerprint of a normalized item (``text`` is the clean body, entities index into it)."""
+    from streams.core.dedupe.embed import quantize
+
+    tokens = tokenize(text)
+    shingle_set = shingle_hashes(tokens)
+    return Fingerprint(
+        language=language,
+        shingles=int(shingle_set.size),
+        headline_hash=_crc(" ".join(tokenize(headline))) if headline else 0,
+        sentences=sentence_hashes(text),
+        minhash=minhash(shingle_set).astype("<u2").tobytes(),
+        embedding=quantize(embedding) if embedding is not None else b"",
+        anchors=anchors(f"{headline}\n{text}" if headline else text, entities),
+    )
+
+
+def tokenize(text: str) -> list[str]:
+    """Casefolded word tokens; characters of scripts without spaces are tokens of their own."""
+    out: list[str] = []
+    for word in _TOKEN.findall(text.casefold()):
+        if _NO_SPACE.search(word):
+            out.extend(_split_no_space(word))
+        else:
+            out.append(word)
+    return out
+
+
+def sentence_hashes(text: str) -> tuple[int, ...]:
+    """Hashes of the first ``MAX_SENTENCES`` sentences of at least ``MIN_SENTENCE_TOKENS``."""
+    out: list[int] = []
+    for sentence in _SENTENCE.split(text):
+        tokens = tokenize(sentence)
+        if len(tokens) >= MIN_SENTENCE_TOKENS:
+            out.append(_crc(" ".join(tokens)))
+            if len(out) == MAX_SENTENCES:
+                break
+    return tuple(dict.fromkeys(out))
+
+
+def _split_no_space(word: str) -> Iterable[str]:
+    run = ""
+    for ch in word:
+        if _NO_SPACE.match(ch):
+            if run:
+                yield run
+                run = ""
+            yield ch
+        else:
+            run += ch
+    if run:
+        yield run
+
+
+def shingle_hashes(tokens: Sequence[str]) -> U64:
+    """The distinct 64-bit hashes of the ``SHINGLE``-token shingles (a short text: its tokens)."""
+    if not tokens:
+        return np.zeros(1, np.uint64)  # one fixed shingle: every empty text is the same text
+    hashed = mix64(np.fromiter((_crc(t) for t in tokens), np.uint64, len(tokens)))
+    if hashed.size >= SHINGLE:
+        # Nested mixing makes the shingle hash depend on token order, not just on the tokens.
+        hashed = mix64(hashed[:-2] ^ mix64(hashed[1:-1] ^ mix64(hashed[2:])))
+    return np.unique(hashed)
+
+
+def minhash(shingles: U64) -> npt.NDArray[np.uint16]:
+    """One salted hash per permutation, the minimum over the shingles, its low 16 bits kept."""
+    table = mix64(shingles[None, :] ^ _SEEDS[:, None])
+    low: npt.NDArray[np.uint16] = (table.min(axis=1) & np.uint64(0xFFFF)).astype(np.uint16)
+    return low
+
+
+def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
+    """Language-independent tokens of ``text``, strongest first, at most ``MAX_ANCHORS``."""
+    found: dict[str, tuple[int, int]] = {}  # key -> (class, first position)
+
+    def add(key: str, weight_class: int, position: int) -> None:
+        old = found.get(key)
+        if old is None or weight_class > old[0]:
+            found[key] = (weight_class, old[1] if old else position)
+
+    for entity in entities:
+        if entity.id:
+            broad = entity.type in _BROAD_TYPES
+            cls = (BROAD if entity.lat is None else PLACE) if broad else NAME
+            add(f"e:{entity.id}", cls, entity.start)
+    offset = 0
+    for line in text.split("\n"):
+        words = [
+            (m.start() + offset, m.group())
+            for m in _LATIN_WORD.finditer(line)
+            if len(m.group()) >= 3 and fold_latin(m.group()) is not None
+        ]
+        capitals = [(at, w) for at, w in words if w[0].isupper()]
+        # In a Title Case or upper-case line (an English headline) a capital says nothing.
+        title_case = len(words) >= 3 and len(capitals) >= _TITLE_CASE_SHARE * len(words)
+        for at, word in capitals:
+            weak = title_case or sentence_initial(text, at)
+            add(f"w:{fold_latin(word) or ''}"[: 2 + _STEM], WEAK if weak else NAME, at)
+        offset += len(line) + 1
+    for match in _NUMBER.finditer(text):
+        digits = match.group()
+        if sum(c.isdigit() for c in digits) >= 2 and not _YEAR.fullmatch(digits):
+            add(f"n:{digits.replace(',', '.')}", WEAK, match.start())
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:MAX_ANCHORS]
+    return tuple(
+        (_crc(key) & ~ANCHOR_BITS) | (ENTITY if key.startswith("e:") else 0) | cls
+        for key, (cls, _pos) in ranked
+    )
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))

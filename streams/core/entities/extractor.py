@@ -1,0 +1,326 @@
+"""Entities stage: people, organisations and places, in any language, linked to canonical ids.
+
+The KB (built by ``make kb``) is loaded once. A call folds the text, runs one pass of a
+double-array Aho-Corasick automaton over it, keeps the matches whose open sides check out (see
+streams.core.entities.match), resolves ambiguous names, then adds names the KB does not know
+from span proposers, reported with id null. Folding only deletes characters, and every position
+is mapped back, so ``text[e.start:e.end] == e.text`` always holds.
+
+Who wins when sources disagree (the rule for statistical NER models too):
+
+1. Longer matches beat shorter ones they overlap; on the same words a watchlist entry beats
+   a KB entry.
+2. A KB match beats a model span that equals it, lies inside it or crosses it: the KB span, id
+   and type are kept, whatever type the model said ("Telegram" stays ORG if a model says MISC).
+3. Except where the model reads a place name as a person or an organisation, exactly on the KB
+   match's words, and the place is a city or region rather than a country: the model reads the
+   sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
+   the model's type wins and the mention is unlinked rather than linked to the wrong place.
+4. A model span that contains KB places and is itself not a place replaces them: "Bank of
+   England" (ORG) is one entity, not England (LOC).
+5. Any other model span is reported as an unlinked entity of the model's type.
+6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
+   covers: kept only where the KB found nothing. Where a model runs, it already judged those
+   words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
+   false alarms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from streams.core.entities.match import Match, longest_first, scan
+from streams.core.entities.merge import ResolvedMention, merge_model, merge_rules
+from streams.core.entities.rules import RuleProposer
+from streams.core.entities.watchlist import (
+    Watchlist,
+    WatchlistResult,
+    load_watchlist,
+    stamp,
+)
+from streams.core.text import cut_at_space
+from streams.kb import gazetteer
+from streams.kb.curated import PLACE_TYPES
+from streams.kb.gazetteer import Automaton, Tables
+from streams.kb.normalize import fold
+from streams.models import Entity
+
+# A place in a country the text names gets this much on the log10-population scale: enough for
+# "Córdoba, Spain" to be Spain's Córdoba, or Pokrovsk near Ukrainian places to be Ukraine's, not
+# enough for the United States to pull "Moscow" to Idaho.
+CONTEXT_BONUS = 1.5
+# An entry the text names unambiguously elsewhere (by a full name) wins its ambiguous mentions.
+DOCUMENT_BONUS = 4.0
+
+
+class SpanProposer(Protocol):
+    """Something that proposes entity spans: a statistical NER model, or the built-in rules.
+
+    ``propose`` returns ``(start, end, type)`` character spans into ``text``, type one of PERSON,
+    ORG, LOC, GPE, MISC. See the module docstring for how they are merged with KB matches.
+    """
+
+    def propose(self, text: str, language: str | None) -> Sequence[tuple[int, int, str]]: ...
+
+    def covers(self, language: str | None) -> bool:
+        """Whether ``propose`` has a model for this language (the rules stand down if so)."""
+        ...
+
+
+class Mention(NamedTuple):
+    """One mention of an entity: where, what type, and the entity's id and canonical name."""
+
+    start: int
+    end: int
+    type: str
+    id: str | None
+    name: str
+
+
+# type, id, name, country, lat, lon
+_Fields = tuple[str, str | None, str, str | None, float | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLimits:
+    """What bounds the stage's work on one text (settings ``entities.max_chars`` and
+    ``entities.max_mentions``): the KB, the model and the rules read at most ``max_chars``
+    characters (cut at a space), and at most ``max_mentions`` mentions are kept, the first in
+    the text. A long article has a few hundred mentions in 30,000 characters; the caps only
+    bite on lists and hostile input, and the result says when they did."""
+
+    max_chars: int = 100_000
+    max_mentions: int = 2_000
+
+
+MAX_CHARS = "entities.max_chars"
+MAX_MENTIONS = "entities.max_mentions"
+
+
+class EntityResult(NamedTuple):
+    entities: tuple[Entity, ...]
+    limits: tuple[str, ...]  # the caps that cut this text's analysis (MAX_CHARS, MAX_MENTIONS)
+
+
+class EntityExtractor:
+    """Find and link entities in a text; build once, call per message."""
+
+    def __init__(
+        self,
+        automaton: Automaton,
+        tables: Tables,
+        *,
+        proposer: SpanProposer | None = None,
+        watchlist: Watchlist | None = None,
+        limits: EntityLimits = EntityLimits(),
+    ) -> None:
+        self._automaton = automaton
+        self._t = tables
+        self._proposer = proposer
+        self._limits = limits
+        self._rules = RuleProposer(tables.common_words)
+        self._watchlist = watchlist
+        self._watchlist_path: Path | None = None
+        self._all_language_stops = frozenset().union(*tables.stop_when_language.values())
+        self._field_cache: dict[int, _Fields] = {}
+
+    @classmethod
+    def load(
+        cls,
+        path: Path | None = None,
+        *,
+        proposer: SpanProposer | None = None,
+        watchlist_path: Path | None = None,
+        limits: EntityLimits = EntityLimits(),
+    ) -> EntityExtractor:
+        """Load the compiled KB (default: the package's data file, built by ``make kb``).
+
+        Raises GazetteerMissingError (a FileNotFoundError) when it has not been built.
+        """
+        automaton, tables = gazetteer.load(path)
+        extractor = cls(automaton, tables, proposer=proposer, limits=limits)
+        if watchlist_path is not None:
+            extractor.reload_watchlist(watchlist_path)
+        return extractor
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self._t.meta
+
+    # --- watchlists -------------------------------------------------------------------------
+
+    def with_watchlist(self, path: Path) -> EntityExtractor:
+        """A new extractor sharing this one's KB, with the watchlist at ``path`` loaded."""
+        other = EntityExtractor(
+            self._automaton, self._t, proposer=self._proposer, limits=self._limits
+        )
+        other.reload_watchlist(path)
+        return other
+
+    @property
+    def watchlist(self) -> WatchlistResult | None:
+        return None if self._watchlist is None else self._watchlist.result
+
+    def reload_watchlist(self, path: Path | None = None) -> WatchlistResult:
+        """(Re)load the watchlist (default: the last path loaded). Lines with errors are skipped
+        and reported; a file that cannot be read keeps the previous watchlist in place."""
+        path = path or self._watchlist_path
+        if path is None:
+            raise ValueError("no watchlist path given and none loaded before")
+        self._watchlist_path = path
+        loaded = load_watchlist(path)
+        if isinstance(loaded, WatchlistResult):
+            return loaded
+        self._watchlist = loaded  # one assignment: a concurrent extract sees old or new, whole
+        return loaded.result
+
+    def reload_watchlist_if_changed(self) -> WatchlistResult | None:
+        """Reload when the file's mtime or size changed since it was read (for a poll timer)."""
+        if self._watchlist_path is None:
+            return None
+        current = self._watchlist
+        if current is not None and stamp(self._watchlist_path) == current.stamp:
+            return None
+        return self.reload_watchlist()
+
+    # --- extraction -------------------------------------------------------------------------
+
+    def analyse(self, text: str, language: str | None = None) -> EntityResult:
+        """One Entity per distinct entity, at its first mention, ordered by position, and the
+        caps (:class:`EntityLimits`) that cut the analysis, if any."""
+        if not text:
+            return EntityResult((), ())
+        mentions, limits = self._capped_mentions(text, language)
+        return EntityResult(self._entities(text, mentions), limits)
+
+    def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
+        """``analyse`` without the caps' report."""
+        return self.analyse(text, language).entities
+
+    def mentions(self, text: str, language: str | None = None) -> tuple[Mention, ...]:
+        """Every mention, in text order (for evaluation and highlighting; ``extract`` groups
+        them into entities)."""
+        if not text:
+            return ()
+        out = []
+        for m in self._capped_mentions(text, language)[0]:
+            if m.source < 0:
+                out.append(Mention(m.start, m.end, m.type, None, text[m.start : m.end]))
+            else:
+                t = self._tables(m.source)
+                out.append(Mention(m.start, m.end, m.type, t.ids[m.entry], t.names[m.entry]))
+        return tuple(out)
+
+    def _capped_mentions(
+        self, text: str, language: str | None
+    ) -> tuple[list[ResolvedMention], tuple[str, ...]]:
+        """The mentions in text order, within the stage's limits, and the limits that bit."""
+        limits: list[str] = []
+        read = cut_at_space(text, self._limits.max_chars)
+        if len(read) < len(text):
+            limits.append(MAX_CHARS)
+        mentions = sorted(self._mentions(read, language), key=lambda m: m.start)
+        if len(mentions) > self._limits.max_mentions:
+            del mentions[self._limits.max_mentions :]
+            limits.append(MAX_MENTIONS)
+        return mentions, tuple(limits)
+
+    def _mentions(self, text: str, language: str | None) -> list[ResolvedMention]:
+        folded = fold(text)
+        stops = self._language_stops(language)
+        matches = list(scan(self._automaton, self._t, text, folded, stops))
+        wl = self._watchlist
+        if wl is not None:
+            matches.extend(scan(wl.automaton, wl.tables, text, folded, stops, source=1))
+        mentions = self._resolve(longest_first(matches))
+        proposer = self._proposer
+        if proposer is not None and proposer.covers(language):
+            return merge_model(mentions, proposer.propose(text, language), text, self._t)
+        taken = bytearray(len(text))
+        for m in mentions:
+            taken[m.start : m.end] = b"\x01" * (m.end - m.start)
+        return merge_rules(mentions, self._rules.propose(text, language, taken), taken, text)
+
+    def _language_stops(self, language: str | None) -> frozenset[str]:
+        base = (language or "").replace("_", "-").split("-", 1)[0].lower()
+        if base in ("", "und"):
+            return self._all_language_stops  # unknown language: the words of any of them
+        return self._t.stop_when_language.get(base, frozenset())
+
+    def _tables(self, source: int) -> Tables:
+        if source == 1 and self._watchlist is not None:
+            return self._watchlist.tables
+        return self._t
+
+    def _resolve(self, matches: list[Match]) -> list[ResolvedMention]:
+        """Pick one entry per match: prior, the countries the text names, and entries the text
+        names unambiguously elsewhere."""
+        tables = (self._t, self._tables(1))
+        sure: set[tuple[int, int]] = set()
+        context: set[str] = set()
+        for m in matches:
+            t = tables[m.source]
+            top = m.candidates[0]
+            if len(m.candidates) == 1:
+                sure.add((m.source, top))
+            # Only countries count as context: a city that is really a word or a surname
+            # ("Chandler") must not drag other names to its country.
+            country = t.countries[top]
+            if t.priors[top] >= gazetteer.COUNTRY_PRIOR and country:
+                context.add(country)
+        out = []
+        for m in matches:
+            t = tables[m.source]
+            best = m.candidates[0]
+            if len(m.candidates) > 1:
+                best = max(m.candidates, key=partial(_score, t, m.source, sure, context))
+            eid = t.ids[best]
+            key = eid if eid is not None else (m.source, best)
+            out.append(ResolvedMention(m.start, m.end, key, m.source, best, t.types[best]))
+        return out
+
+    def _entities(self, text: str, mentions: list[ResolvedMention]) -> tuple[Entity, ...]:
+        first: dict[Any, ResolvedMention] = {}
+        counts: dict[Any, int] = {}
+        for m in sorted(mentions, key=lambda m: m.start):
+            counts[m.key] = counts.get(m.key, 0) + 1
+            first.setdefault(m.key, m)
+        out = []
+        for key, m in first.items():
+            surface = text[m.start : m.end]
+            if m.source < 0:
+                out.append(Entity(surface, m.type, None, surface, m.start, m.end, counts[key]))
+                continue
+            etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
+            out.append(
+                Entity(surface, etype, eid, name, m.start, m.end, counts[key], country, lat, lon)
+            )
+        return tuple(out)
+
+    def _fields(self, source: int, i: int) -> _Fields:
+        """An entry's output fields; the main KB's are cached (they never change)."""
+        if source == 0:
+            known = self._field_cache.get(i)
+            if known is not None:
+                return known
+        t = self._tables(source)
+        etype = t.types[i]
+        if etype in PLACE_TYPES:  # the contract gives places a country and coordinates
+            lat, lon = gazetteer.coordinate(t.lats[i]), gazetteer.coordinate(t.lons[i])
+            fields = (etype, t.ids[i], t.names[i], t.countries[i], lat, lon)
+        else:
+            fields = (etype, t.ids[i], t.names[i], None, None, None)
+        if source == 0:
+            self._field_cache[i] = fields
+        return fields
+
+
+def _score(t: Tables, source: int, sure: set[tuple[int, int]], context: set[str], i: int) -> float:
+    bonus = DOCUMENT_BONUS if (source, i) in sure else 0.0
+    if t.types[i] in PLACE_TYPES and t.countries[i] in context:
+        bonus += CONTEXT_BONUS
+    return float(t.priors[i]) + bonus
