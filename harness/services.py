@@ -97,13 +97,31 @@ class KafkaBroker:
         self.port = port
         self.controller_port = controller_port
         self.state_dir = state_dir
-        self.bootstrap = f"127.0.0.1:{port}"
+        # Where clients connect: the broker, or the proxy in front of it (KAFKA_ADVERTISED_PORT).
+        self.bootstrap = f"127.0.0.1:{env.get('KAFKA_ADVERTISED_PORT', port)}"
         self._env = dict(env)
         self._stopped = False
 
     @property
     def log_path(self) -> Path:
         return self.state_dir / "logs" / "server.log"
+
+    def start(self, *, keep_data: bool = False) -> None:
+        """Start the broker: fresh, or (``keep_data``) again on the data of its last run, as
+        after an outage."""
+        env = {**self._env, "KAFKA_KEEP_DATA": "1" if keep_data else "0"}
+        try:
+            result = _run([str(KAFKA_SCRIPT), "start"], env, KAFKA_START_TIMEOUT_S)
+        except ServiceError:
+            # The script was killed mid-start; the JVM it launched may still be booting.
+            self._stopped = False
+            self.stop()
+            raise
+        self._stopped = False
+        if result.returncode != 0:
+            raise ServiceError(
+                f"kafka.sh start failed (exit {result.returncode}):\n{result.stderr}{result.stdout}"
+            )
 
     def stop(self) -> None:
         if self._stopped:
@@ -130,12 +148,15 @@ class KafkaBroker:
         return f"KafkaBroker(bootstrap={self.bootstrap!r}, state_dir={str(self.state_dir)!r})"
 
 
-def start_kafka(state_dir: Path, port: int | None = None) -> KafkaBroker:
+def start_kafka(
+    state_dir: Path, port: int | None = None, *, advertised_port: int | None = None
+) -> KafkaBroker:
     """Start a fresh single-node broker whose data lives in ``state_dir``.
 
     ``state_dir`` is wiped first, so give each broker its own directory (an empty
     ``tmp_path_factory.mktemp(...)`` is ideal); kafka.sh refuses to wipe a
-    non-empty directory it did not create.
+    non-empty directory it did not create. ``advertised_port``: the port clients are
+    told to use, where a proxy (harness.proxy) relays to ``port``.
     """
     port = free_port() if port is None else port
     # Never the default 9093: parallel sessions each need their own controller port.
@@ -149,17 +170,11 @@ def start_kafka(state_dir: Path, port: int | None = None) -> KafkaBroker:
         # A developer's exported KAFKA_KEEP_DATA=1 must not leak old topics into tests.
         "KAFKA_KEEP_DATA": "0",
     }
+    if advertised_port is not None:
+        env["KAFKA_ADVERTISED_PORT"] = str(advertised_port)
+        env["KAFKA_INTERNAL_PORT"] = str(_free_port_except(port, controller_port))
     broker = KafkaBroker(port, controller_port, state_dir, env)
-    try:
-        result = _run([str(KAFKA_SCRIPT), "start"], env, KAFKA_START_TIMEOUT_S)
-    except ServiceError:
-        # The script was killed mid-start; the JVM it launched may still be booting.
-        broker.stop()
-        raise
-    if result.returncode != 0:
-        raise ServiceError(
-            f"kafka.sh start failed (exit {result.returncode}):\n{result.stderr}{result.stdout}"
-        )
+    broker.start()
     return broker
 
 
