@@ -19,7 +19,7 @@ benchmark (``make bench-dedupe``, ``bench/dedupe.py``), the story score's weight
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,29 +93,41 @@ def compare_many(
     agree = np.count_nonzero(theirs == mine, axis=1) / PERMUTATIONS
     jaccards = np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0)
     cosines = _cosines(query, others)
-    words = _word_jaccards(query, others)
+    shingles = np.array([o.shingles for o in others], np.float64)
+    shared = jaccards * (query.shingles + shingles) / (1.0 + jaccards)
+    small = np.minimum(shingles, query.shingles)
+    # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
+    contained = np.minimum(1.0, shared / np.maximum(small, 1.0))
+    containments = np.where(small >= MIN_CONTAINMENT_SHINGLES, contained, jaccards)
+    word_j, word_c = _word_overlaps(query, others)
+    # The `fast` profile has no embeddings: skipping its anchors saves a tenth of a ms/item.
     weights = _anchor_weights(query) if query.embedding else {}
-    model = story or params()
-    out: list[Scores] = []
-    for other, jaccard, cosine, word_j in zip(
-        others, jaccards.tolist(), cosines, words, strict=True
-    ):
-        shared = jaccard * (query.shingles + other.shingles) / (1.0 + jaccard)
-        small = min(query.shingles, other.shingles)
-        # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
-        containment = min(1.0, shared / small) if small >= MIN_CONTAINMENT_SHINGLES else jaccard
-        word_c = None
-        if word_j is not None:
-            common = word_j * (query.word_count + other.word_count) / (1.0 + word_j)
-            word_c = min(1.0, common / max(1, min(query.word_count, other.word_count)))
-        # The `fast` profile has no embeddings: skipping its anchors saves a tenth of a ms/item.
-        anchors, share = _shared_weight(weights, other) if cosine is not None else (None, 0.0)
-        scores = Scores(jaccard, containment, shared, cosine, anchors, share, word_j, word_c)
-        if cosine is not None:
-            value = model.score(scores.features(), words=word_j is not None)
-            scores = replace(scores, story=value)
-        out.append(scores)
-    return out
+    anchors = [
+        _shared_weight(weights, o) if c is not None else (None, 0.0)
+        for o, c in zip(others, cosines, strict=True)
+    ]
+    stories = [0.0] * len(others)
+    scored = [i for i, c in enumerate(cosines) if c is not None]
+    if scored:
+        rows = np.array(
+            [
+                (cosines[i], anchor_term(anchors[i][0] or 0.0), anchors[i][1], containments[i],
+                 word_j[i] or 0.0, word_c[i] or 0.0)
+                for i in scored
+            ],
+            np.float64,
+        )  # fmt: skip
+        have_words = np.array([word_j[i] is not None for i in scored])
+        values = (story or params()).score_rows(rows, have_words).tolist()
+        for i, value in zip(scored, values, strict=True):
+            stories[i] = value
+    return [
+        Scores(j, c, s, cos, anchor[0], anchor[1], wj, wc, value)
+        for j, c, s, cos, anchor, wj, wc, value in zip(
+            jaccards.tolist(), containments.tolist(), shared.tolist(), cosines, anchors,
+            word_j, word_c, stories, strict=True,
+        )
+    ]  # fmt: skip
 
 
 def classify(scores: Scores, language: str, other_language: str) -> DedupeStatus | None:
@@ -155,30 +167,36 @@ def _anchor_weights(fp: Fingerprint) -> dict[int, float]:
 
 def _shared_weight(weights: dict[int, float], other: Fingerprint) -> tuple[float, float]:
     """Shared anchors, each counted at the weaker of its two classes; and their number over the
-    number of distinct anchors of the side that has fewer."""
+    number of anchors of the side that has fewer (a key rarely repeats: in two classes at most)."""
     shared: dict[int, float] = {}
-    keys: set[int] = set()
-    for anchor in other.anchors:
-        key = anchor >> 3
-        keys.add(key)
-        mine = weights.get(key)
-        if mine is not None:
-            shared[key] = max(shared.get(key, 0.0), min(mine, CLASS_WEIGHT[anchor & CLASS_BITS]))
-    fewer = min(len(weights), len(keys))
+    common = weights.keys() & {anchor >> 3 for anchor in other.anchors}
+    if common:
+        for anchor in other.anchors:
+            key = anchor >> 3
+            if key in common:
+                weight = min(weights[key], CLASS_WEIGHT[anchor & CLASS_BITS])
+                if weight > shared.get(key, 0.0):
+                    shared[key] = weight
+    fewer = min(len(weights), len(other.anchors))
     return sum(shared.values()), (len(shared) / fewer if fewer else 0.0)
 
 
-def _word_jaccards(query: Fingerprint, others: Sequence[Fingerprint]) -> list[float | None]:
-    """Estimated Jaccard similarity of the word sets; None where a side has no word MinHash."""
-    if not query.words:
-        return [None] * len(others)
-    mine = np.frombuffer(query.words, dtype=np.uint8)
-    out: list[float | None] = [None] * len(others)
-    have = [i for i, o in enumerate(others) if o.words]
+def _word_overlaps(
+    query: Fingerprint, others: Sequence[Fingerprint]
+) -> tuple[list[float | None], list[float | None]]:
+    """Estimated Jaccard similarity and containment of the word sets; None where a side has no
+    word MinHash (a version-1 fingerprint)."""
+    jaccards: list[float | None] = [None] * len(others)
+    containments: list[float | None] = [None] * len(others)
+    have = [i for i, o in enumerate(others) if o.words] if query.words else []
     if have:
+        mine = np.frombuffer(query.words, dtype=np.uint8)
         theirs = np.frombuffer(b"".join(others[i].words for i in have), dtype=np.uint8)
         agree = np.count_nonzero(theirs.reshape(len(have), WORD_PERMUTATIONS) == mine, axis=1)
-        estimates = np.clip((agree / WORD_PERMUTATIONS - _WORD_CHANCE) / (1 - _WORD_CHANCE), 0, 1)
-        for i, value in zip(have, estimates.tolist(), strict=True):
-            out[i] = float(value)
-    return out
+        j = np.clip((agree / WORD_PERMUTATIONS - _WORD_CHANCE) / (1 - _WORD_CHANCE), 0.0, 1.0)
+        counts = np.array([others[i].word_count for i in have], np.float64)
+        common = j * (query.word_count + counts) / (1.0 + j)
+        c = np.minimum(1.0, common / np.maximum(1.0, np.minimum(counts, query.word_count)))
+        for i, jv, cv in zip(have, j.tolist(), c.tolist(), strict=True):
+            jaccards[i], containments[i] = jv, cv
+    return jaccards, containments

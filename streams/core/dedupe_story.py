@@ -30,6 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 FEATURES = (
@@ -64,6 +66,12 @@ class StoryModel:
         )
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
+    def score_rows(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Scores of rows of feature values in :data:`FEATURES` order (unused ones ignored)."""
+        z = np.clip(rows @ _weights(self) + self.intercept, -700.0, 700.0)
+        result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-z))
+        return result
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryModel:
         return cls(
@@ -97,6 +105,12 @@ class StoryParams:
     def score(self, values: Mapping[str, float], *, words: bool) -> float:
         return (self.full if words else self.no_words).score(values)
 
+    def score_rows(
+        self, rows: npt.NDArray[np.float64], words: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float64]:
+        """Vectorised :meth:`score`: rows in FEATURES order, ``words`` per row."""
+        return np.where(words, self.full.score_rows(rows), self.no_words.score_rows(rows))
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryParams:
         return cls(
@@ -104,6 +118,15 @@ class StoryParams:
             StoryModel.from_json(data["no_words"]),
             float(data["story_at"]),
         )
+
+
+@cache
+def _weights(model: StoryModel) -> npt.NDArray[np.float64]:
+    """The coefficients over all of FEATURES (0 for those the model does not use)."""
+    weights = np.zeros(len(FEATURES))
+    for feature, coef in zip(model.features, model.coef, strict=True):
+        weights[FEATURES.index(feature)] = coef
+    return weights
 
 
 def anchor_term(shared: float) -> float:

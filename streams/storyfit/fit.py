@@ -118,7 +118,11 @@ class Outcome:
 
 
 def cross_validate(
-    measured: Sequence[Measured], method: Method, repeats: int = REPEATS, folds: int = FOLDS
+    measured: Sequence[Measured],
+    method: Method,
+    repeats: int = REPEATS,
+    folds: int = FOLDS,
+    max_different_joined: float = MAX_DIFFERENT_JOINED,
 ) -> list[Outcome]:
     out: list[Outcome] = []
     groups = [m.group for m in measured]
@@ -128,7 +132,12 @@ def cross_validate(
             train = [m for m, f in zip(measured, fold_of, strict=True) if f != fold]
             test = [m for m, f in zip(measured, fold_of, strict=True) if f == fold]
             similarity, decide_by = method.fit(train)
-            threshold = choose_threshold(train, [decide_by(m) for m in train], stage=method.stage)
+            threshold = choose_threshold(
+                train,
+                [decide_by(m) for m in train],
+                stage=method.stage,
+                max_different_joined=max_different_joined,
+            )
             for m in test:
                 decision = joined(m, decide_by(m), threshold, stage=method.stage)
                 out.append(Outcome(m, repeat, fold, similarity(m), decision))

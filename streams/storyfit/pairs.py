@@ -121,12 +121,21 @@ def article_groups(pairs: Sequence[Pair]) -> list[int]:
     return [roots.setdefault(find(("pair", n)), len(roots)) for n in range(len(pairs))]
 
 
-def measure(pipeline: Pipeline, pairs: Sequence[Pair]) -> list[Measured]:
-    """Prepare every distinct article once, then measure each pair (b after a)."""
+def prepare_articles(pipeline: Pipeline, pairs: Sequence[Pair]) -> dict[Article, Prepared]:
+    """Every distinct article of ``pairs`` through the stateless half of the pipeline, once."""
     prepared: dict[Article, Prepared] = {}
     for article in _articles(pairs):
         raw = RawItem(body=article.text, headline=article.title, language_hint=article.language)
         prepared[article] = pipeline.prepare(raw)
+    return prepared
+
+
+def measure(
+    pipeline: Pipeline, pairs: Sequence[Pair], prepared: dict[Article, Prepared] | None = None
+) -> list[Measured]:
+    """Measure each pair (b after a), preparing the articles unless ``prepared`` has them."""
+    if prepared is None:
+        prepared = prepare_articles(pipeline, pairs)
     texts = {
         article: f"{article.title}\n{article.text}" for article in prepared
     }  # title + body, for the shingle anchor

@@ -89,6 +89,39 @@ def evaluate(measured: Sequence[Measured]) -> dict[str, dict[str, dict[str, Summ
     return table
 
 
+TRADE_OFF = (0.01, 0.02, 0.05, 0.10, 0.15)
+
+
+def trade_off(measured: Sequence[Measured]) -> list[dict[str, float]]:
+    """What the threshold rule costs on each side: held-out rates of the stage at other bounds
+    on the different training pairs joined (mean over repeats, the two files pooled per file)."""
+    rows: list[dict[str, float]] = []
+    for bound in TRADE_OFF:
+        outcomes = cross_validate(measured, METHODS[0], max_different_joined=bound)
+        row = {"bound": bound}
+        for file in sorted({m.pair.file for m in measured}):
+            summary = summarise(outcomes, file)
+            row[f"{file}:same_joined"] = summary["same_joined"].mean
+            row[f"{file}:different_joined"] = summary["different_joined"].mean
+        rows.append(row)
+    return rows
+
+
+def format_trade_off(rows: Sequence[dict[str, float]]) -> str:
+    files = sorted({k.split(":")[0] for row in rows for k in row if ":" in k})
+    lines = [
+        "\ntrade-off of the threshold rule (wirestream, held-out, mean over repeats): "
+        "bound on different training pairs joined -> same joined / different joined, per file"
+    ]
+    for row in rows:
+        cells = "   ".join(
+            f"{f}: {100 * row[f + ':same_joined']:.1f}% / {100 * row[f + ':different_joined']:.1f}%"
+            for f in files
+        )
+        lines.append(f"  <= {100 * row['bound']:4.1f}%   {cells}")
+    return "\n".join(lines)
+
+
 def format_table(
     table: dict[str, dict[str, dict[str, Summary]]], measured: Sequence[Measured]
 ) -> str:
