@@ -1,4 +1,4 @@
-"""An item's dedupe fingerprint: what the dedupe decision needs of it, in about 530 bytes.
+"""An item's dedupe fingerprint: what the dedupe decision needs of it, in about 600 bytes.
 
 It is computed once per item in the stateless half of the pipeline (``Pipeline.prepare``), travels
 between the two stages, and is what the store remembers of an item. Parts:
