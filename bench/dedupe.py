@@ -2,10 +2,13 @@
 
 Data is READ at run time from ``../shared`` and never copied into the repository:
 
-- story quality: ``eval/news_pairs.jsonl`` (46 real pairs, SemEval-2022 Task 8 ratings; same
-  story = ``overall <= 1.5``, different = ``>= 3.5``). Anchors computed in the same run: the
-  Jaccard of word-3-shingle sets (what MinHash estimates) and the plain cosine of USE-multilingual
-  embeddings of title + lead.
+- story quality: ``eval/news_pairs.jsonl`` (46 pairs, en and de-en) and
+  ``eval/news_pairs_large.jsonl`` (813 pairs, ar/es/fr/tr), SemEval-2022 Task 8 ratings (same story
+  = ``overall <= 1.5``, different = ``>= 3.5``), cross-validated 5 x 5 folds grouped by article
+  exactly as ``make train-story`` does (:mod:`streams.core.dedupe.training`). Anchors computed in
+  the same run: the Jaccard of word-3-shingle sets (what MinHash estimates) and the plain cosine of
+  USE-multilingual embeddings of title + lead, each with its threshold fitted on the training folds
+  too. Then the shipped parameters through the real decision (in sample).
 - near-duplicates: real articles (the pairs' texts, CoNLL/ANERcorp sentences regrouped into
   articles, the seed press release) and edited copies generated from them with a seeded RNG:
   typo fixes, an inserted or a removed paragraph, a new headline, other boilerplate, truncation,
@@ -36,8 +39,18 @@ import orjson
 
 from streams.core.dedupe import similarity as sim
 from streams.core.dedupe.decide import DedupeKeys, Seen
-from streams.core.dedupe.embed import embedding_text
-from streams.core.dedupe.fingerprint import Fingerprint, tokenize
+from streams.core.dedupe.fingerprint import WORD_PERMUTATIONS, Fingerprint
+from streams.core.dedupe.story import params
+from streams.core.dedupe.training.fit import joined
+from streams.core.dedupe.training.pairs import load_pairs as load_all_pairs
+from streams.core.dedupe.training.pairs import measure, prepare_articles
+from streams.core.dedupe.training.train import (
+    evaluate,
+    format_table,
+    format_trade_off,
+    table_json,
+    trade_off,
+)
 from streams.core.pipeline import Pipeline, Prepared
 from streams.models import DedupeStatus, RawItem
 from streams.settings import Settings
@@ -146,25 +159,6 @@ def edit(  # noqa: PLR0911 - one return per kind of edit
 # --- measures ------------------------------------------------------------------------------------
 
 
-def auc(scores: list[float], labels: list[float]) -> float:
-    pos = [s for s, y in zip(scores, labels, strict=True) if y <= 1.5]
-    neg = [s for s, y in zip(scores, labels, strict=True) if y >= 3.5]
-    return statistics.fmean(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
-
-
-def pearson(scores: list[float], labels: list[float]) -> float:
-    return float(np.corrcoef(scores, [-y for y in labels])[0, 1])
-
-
-def shingle_jaccard(a: str, b: str) -> float:
-    def grams(text: str) -> set[tuple[str, ...]]:
-        t = tokenize(text)
-        return {tuple(t[i : i + 3]) for i in range(max(1, len(t) - 2))}
-
-    x, y = grams(a), grams(b)
-    return len(x & y) / len(x | y) if x | y else 0.0
-
-
 def fresh(pipe: Pipeline, store: dict[str, Any], max_items: int = 100_000) -> Pipeline:
     return Pipeline(
         pipe.detector, pipe.extractor, store, WEEK, max_items=max_items, embedder=pipe.embedder
@@ -182,87 +176,42 @@ def decide_pair(pipe: Pipeline, a: Prepared, b: Prepared) -> DedupeStatus:
 
 
 def story_quality(pipe: Pipeline, report: dict[str, Any]) -> None:
-    rows = load_pairs()
-    labels = [r["overall"] for r in rows]
-
-    def prep(r: dict[str, Any], n: int) -> Prepared:
-        raw = RawItem(body=r[f"text{n}"], headline=r[f"title{n}"], language_hint=r[f"lang{n}"])
-        return pipe.prepare(raw)
-
-    preps = [(prep(r, 1), prep(r, 2)) for r in rows]
-    texts = [embedding_text(p.normalized.headline, p.normalized.text) for ab in preps for p in ab]
-    vectors = pipe.embedder.embed(texts)
-    scores = [sim.compare(a.fingerprint, b.fingerprint) for a, b in preps]
-    methods = {
-        "anchor: word-3-shingle Jaccard": [
-            shingle_jaccard(f"{r['title1']}\n{r['text1']}", f"{r['title2']}\n{r['text2']}")
-            for r in rows
-        ],
-        "anchor: USE cosine, title+lead": [
-            float(vectors[2 * i] @ vectors[2 * i + 1]) for i in range(len(rows))
-        ],
-        "wirestream similarity": [s.similarity for s in scores],
-        "  its MinHash Jaccard alone": [s.jaccard for s in scores],
-        "  embedding alone (4-bit cosine)": [s.cosine or 0.0 for s in scores],
-        "  anchors alone": [
-            1 - math.exp(-(s.shared_anchors or 0.0) / sim.ANCHOR_SCALE) for s in scores
-        ],
-    }
-    table = {
-        name: {"pearson": pearson(v, labels), "auc": auc(v, labels)} for name, v in methods.items()
-    }
-    statuses: dict[str, dict[str, int]] = {"same story": {}, "related (2-3.4)": {}, "different": {}}
-    for (a, b), y in zip(preps, labels, strict=True):
-        group = "same story" if y <= 1.5 else "different" if y >= 3.5 else "related (2-3.4)"
-        status = decide_pair(pipe, a, b).value
-        statuses[group][status] = statuses[group].get(status, 0) + 1
-    # The floor: raw story scores of articles from different pairs, which are unrelated.
-    fps = [p.fingerprint for ab in preps for p in ab]
-    raws = [
-        s.story_raw
-        for i, fp in enumerate(fps)
-        for j, s in enumerate(sim.compare_many(fp, fps[i + 1 :]), start=i + 1)
-        if i // 2 != j // 2
-    ]
-    story = methods["wirestream similarity"]
-    sweep = []
-    for t in (0.25, 0.3, 0.35, 0.4, 0.42, 0.45, 0.5, 0.55):
-        same = [s >= t for s, y in zip(story, labels, strict=True) if y <= 1.5]
-        diff = [s >= t for s, y in zip(story, labels, strict=True) if y >= 3.5]
-        cut = sim.STORY_FLOOR + t * (1 - sim.STORY_FLOOR)
-        sweep.append(
-            {
-                "threshold": t,
-                "recall": statistics.fmean(same),
-                "different_matched": statistics.fmean(diff),
-                "unrelated_pairs_matched": sum(r >= cut for r in raws) / len(raws),
-            }
-        )
-    floor = float(np.percentile(raws, 99))
+    """Both rated files, cross-validated (streams.core.dedupe.training: the same code as make
+    train-story),
+    then the shipped parameters through the real decision, b after a in a fresh store."""
+    pairs = load_all_pairs()
+    tick, cpu = time.perf_counter(), time.process_time()
+    prepared = prepare_articles(pipe, pairs)
+    prepare_s = (time.process_time() - cpu) / len(prepared)
+    measured = measure(pipe, pairs, prepared)
+    print(f"\n== same story: {len(pairs)} rated pairs, {len(prepared)} articles "
+          f"({time.perf_counter() - tick:.0f} s)")  # fmt: skip
+    table = evaluate(measured)
+    print(format_table(table, measured))
+    rows = trade_off(measured)
+    print(format_trade_off(rows))
+    shipped = params()
+    statuses: dict[str, dict[str, dict[str, int]]] = {}
+    disagree = 0
+    for m in measured:
+        status = decide_pair(pipe, prepared[m.pair.a], prepared[m.pair.b]).value
+        group = "same" if m.pair.same else "different" if m.pair.different else "related"
+        counts = statuses.setdefault(m.pair.file, {}).setdefault(group, {})
+        counts[status] = counts.get(status, 0) + 1
+        modelled = joined(m, shipped.full.score(m.features), shipped.story_at, stage=True)
+        disagree += modelled != (status != "unique")
+    print(f"\nshipped parameters (story_at {shipped.story_at}), fitted on all pairs, so in sample:")
+    for file, groups in statuses.items():
+        print(f"  {file}: status of b after a by rating: {groups}")
+    print(f"  decisions where the cross-validation's model of the stage and decide() disagree: "
+          f"{disagree}")  # fmt: skip
     report["story"] = {
-        "table": table,
-        "statuses": statuses,
-        "unrelated_pairs": len(raws),
-        "floor_p99": floor,
-        "floor_used": sim.STORY_FLOOR,
-        "sweep": sweep,
+        "cv": table_json(table),
+        "trade_off": rows,
+        "in_sample_statuses": statuses,
+        "model_vs_decide_disagreements": disagree,
+        "prepare_cpu_s_per_article": prepare_s,
     }
-    print("\n== same story: news_pairs.jsonl (46 pairs; same story <= 1.5 vs different >= 3.5)")
-    print(f"{'method':34s} {'Pearson(-overall)':>18s} {'AUC':>7s}")
-    for name, row in table.items():
-        print(f"{name:34s} {row['pearson']:18.3f} {row['auc']:7.3f}")
-    print(
-        f"raw story score of {len(raws):,} unrelated pairs: 99th percentile {floor:.3f} "
-        f"(STORY_FLOOR = {sim.STORY_FLOOR})"
-    )
-    print("status of b after a, by rating:", statuses)
-    for row in sweep:
-        mark = "  <- STORY_AT" if math.isclose(row["threshold"], sim.STORY_AT) else ""
-        print(
-            f"  similarity >= {row['threshold']:.2f}: same-story recall {row['recall']:.2f}, "
-            f"different matched {row['different_matched']:.2f}, "
-            f"unrelated pairs matched {row['unrelated_pairs_matched']:.4f}{mark}"
-        )
 
 
 # --- near-duplicates -----------------------------------------------------------------------------
@@ -373,6 +322,8 @@ def synthetic_store(real: list[Prepared], size: int, rng: np.random.Generator) -
             minhash=rng.integers(0, 65536, 64, dtype=np.uint16).tobytes(),
             embedding=embeddings[n % len(embeddings)],
             anchors=tuple(int(a) for a in anchors[n]),
+            words=rng.integers(0, 256, WORD_PERMUTATIONS, dtype=np.uint8).tobytes(),
+            word_count=int(rng.integers(40, 400)),
         )
         seen_at = NOW - 6 * 86400 + n * (5 * 86400 / size)
         seen = Seen(

@@ -23,8 +23,9 @@ plain-text body). FILE '-' reads stdin.
 
 Output: one JSON line per pair, in input order: {"id", "similarity", "status"}.
   similarity  how alike the two are, 0..1: the larger of the estimated Jaccard similarity of
-              their shingles and their calibrated story similarity (1.0 for the same text, and
-              usually for an edited copy; 0 for unrelated articles; docs/dedupe.md)
+              their shingles and their story score, an estimate of a human rating of the pair
+              (1.0 for the same text, and usually for an edited copy; near 1 for the same story,
+              near 0 for unrelated articles; docs/dedupe.md)
   status      what the dedupe stage decides about b in a store that has seen only a: unique,
               duplicate, near_duplicate, translation or same_story
 A pair that cannot be read gives {"id", "error"} instead, and the command exits with status 1.

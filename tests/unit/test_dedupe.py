@@ -7,6 +7,7 @@ similarity are in play; the outcome classes that need the model are in test_dedu
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ from streams.core.dedupe.decide import DedupeKeys, Deduper, Seen
 from streams.core.dedupe.fingerprint import Fingerprint, fingerprint
 from streams.core.dedupe.record import VERSION
 from streams.core.normalize import content_hash
+from streams.errors import FormatError
 from streams.models import DedupeStatus
 
 WINDOW = 3600.0
@@ -274,13 +276,30 @@ FINGERPRINTS = st.builds(
     minhash=st.binary(min_size=128, max_size=128),
     embedding=st.sampled_from([b"", bytes(range(256))]),
     anchors=st.lists(st.integers(0, 2**32 - 1), max_size=32).map(tuple),
-)
+    words=st.sampled_from([b"", bytes(range(64))]),
+    word_count=st.integers(1, 0xFFFF),
+).map(lambda fp: fp if fp.words else replace(fp, word_count=0))
 
 
 @given(fp=FINGERPRINTS)
-def test_fingerprints_round_trip_in_at_most_560_bytes(fp: Fingerprint) -> None:
+def test_fingerprints_round_trip_in_at_most_630_bytes(fp: Fingerprint) -> None:
     assert Fingerprint.from_text(fp.to_text()) == fp
-    assert len(fp.to_bytes()) <= 560
+    assert len(fp.to_bytes()) <= 630
+
+
+@given(fp=FINGERPRINTS)
+def test_version_1_fingerprints_are_still_read(fp: Fingerprint) -> None:
+    """Version 1 is version 2 without the word MinHash: the store's older records stay usable."""
+    old = replace(fp, words=b"", word_count=0)
+    data = old.to_bytes()
+    assert data[0] == 2
+    assert Fingerprint.from_bytes(bytes([1]) + data[1:]) == old
+
+
+def test_unknown_fingerprint_versions_are_refused() -> None:
+    _keys, fp = item(text(1))
+    with pytest.raises(FormatError, match="version 3"):
+        Fingerprint.from_bytes(bytes([3]) + fp.to_bytes()[1:])
 
 
 def test_sequence_numbers_running_out_renumber_the_index(

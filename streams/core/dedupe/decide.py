@@ -13,7 +13,7 @@ The decision for an item, in order (docs/dedupe.md has the method and its measur
 
 The state lives in any ``MutableMapping[str, Any]``: a dict offline, a faust table with a
 changelog (raw bytes values) in the worker. One key per item, ``h:<content hash>``, holding one
-packed record of about 600 bytes (:class:`~streams.core.dedupe.record.Seen`). The index is
+packed record of about 670 bytes (:class:`~streams.core.dedupe.record.Seen`). The index is
 derived from it: :meth:`Deduper.restore` rebuilds it, and must be called when the store changed
 behind the deduper's back (a worker's recovery or rebalance); a deduper builds it on first use.
 

@@ -1,4 +1,4 @@
-"""An item's dedupe fingerprint: what the dedupe decision needs of it, in about 530 bytes.
+"""An item's dedupe fingerprint: what the dedupe decision needs of it, in about 600 bytes.
 
 It is computed once per item in the stateless half of the pipeline (``Pipeline.prepare``), travels
 between the two stages, and is what the store remembers of an item. Parts:
@@ -11,6 +11,10 @@ between the two stages, and is what the store remembers of an item. Parts:
 - ``headline_hash`` / ``sentences``: hashes of the folded headline and of the body's first
   ``MAX_SENTENCES`` sentences: exact blocking keys that survive an edit elsewhere (a typo fixed in
   one sentence leaves the others; a cut or an added paragraph leaves the first ones).
+- ``words`` / ``word_count``: 64 MinHash values (low 8 bits) of the set of words of four or more
+  letters in headline and body, and that set's size: the vocabulary two articles share (another
+  outlet's article about the same story shares its names and content words, not its sentences).
+  Version 1 fingerprints have none (``words`` empty); they are still read.
 - ``embedding``: USE multilingual v3 of headline + lead, 4 bits per component
   (:mod:`streams.core.dedupe.embed`): the cross-lingual story signal.
 - ``anchors``: language-independent tokens, hashed to 32 bits with a weight class and an entity
@@ -22,10 +26,12 @@ from __future__ import annotations
 
 import re
 import struct
+import unicodedata
 import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -36,8 +42,11 @@ from streams.models import Entity
 
 U64 = npt.NDArray[np.uint64]
 
-VERSION = 1
+VERSION = 2  # 1 had no word MinHash; both are read
 PERMUTATIONS = 64
+WORD_PERMUTATIONS = 64
+WORD_MIN_LETTERS = 4  # shorter words are mostly function words ("the", "und", "في")
+MAX_WORDS = 0xFFFF
 SHINGLE = 3
 MAX_SENTENCES = 6
 MIN_SENTENCE_TOKENS = 4  # shorter ones ("Reuters.", a dateline) are shared by unrelated items
@@ -55,7 +64,9 @@ _TITLE_CASE_SHARE = 0.6
 
 _HEADER = struct.Struct("<BB")  # version, length of the language code
 _BODY = struct.Struct("<HBBBI")  # shingles, anchors, sentences, flags, headline hash
+_WORDS = struct.Struct("<H")  # version 2: the word count, then WORD_PERMUTATIONS bytes
 _HAS_EMBEDDING = 1
+_HAS_WORDS = 2
 
 _TOKEN = re.compile(r"\w+")
 _SENTENCE = re.compile(r"[.!?。！？؟\n]+")
@@ -65,9 +76,15 @@ _LATIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _ASCII_WORD = re.compile(r"[a-z][a-z'’-]*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_UNLINKED_CLASS = {"PERSON": NAME, "ORG": NAME, "LOC": PLACE, "GPE": PLACE}
+# Arabic letter variants that writers interchange (hamza seats, alif maqsura, ta marbuta).
+_ARABIC_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None}
+)
 _SENTENCE_END = frozenset('.!?:;"„«»“”')
 
 _SEEDS = np.random.default_rng(20261129).integers(0, 2**63, PERMUTATIONS, dtype=np.uint64)
+_WORD_SEEDS = np.random.default_rng(20261207).integers(0, 2**63, WORD_PERMUTATIONS, dtype=np.uint64)
 _C1 = np.array([0x9E3779B97F4A7C15], dtype=np.uint64)
 _C2 = np.array([0xBF58476D1CE4E5B9], dtype=np.uint64)
 _C3 = np.array([0x94D049BB133111EB], dtype=np.uint64)
@@ -92,10 +109,13 @@ class Fingerprint:
     minhash: bytes  # PERMUTATIONS little-endian uint16
     embedding: bytes  # dedupe_embed.PACKED_BYTES, or empty when no embedder was given
     anchors: tuple[int, ...]  # uint32 hash with the weight class in the low two bits
+    words: bytes = b""  # WORD_PERMUTATIONS uint8 MinHash values of the word set; empty in v1
+    word_count: int = 0  # distinct words of WORD_MIN_LETTERS or more
 
     def to_bytes(self) -> bytes:
         lang = self.language.encode("ascii", "replace")[:255]
-        flags = _HAS_EMBEDDING if self.embedding else 0
+        flags = (_HAS_EMBEDDING if self.embedding else 0) | (_HAS_WORDS if self.words else 0)
+        words = _WORDS.pack(min(self.word_count, MAX_WORDS)) + self.words if self.words else b""
         return b"".join(
             (
                 _HEADER.pack(VERSION, len(lang)),
@@ -108,6 +128,7 @@ class Fingerprint:
                     self.headline_hash,
                 ),
                 self.minhash,
+                words,
                 self.embedding,
                 struct.pack(f"<{len(self.anchors)}I", *self.anchors),
                 struct.pack(f"<{len(self.sentences)}I", *self.sentences),
@@ -129,7 +150,7 @@ class Fingerprint:
         from streams.core.dedupe.embed import PACKED_BYTES
 
         version, lang_len = _HEADER.unpack_from(data, 0)
-        if version != VERSION:
+        if version not in (1, VERSION):
             raise FormatError(f"unknown fingerprint version {version}")
         at = _HEADER.size
         language = data[at : at + lang_len].decode("ascii")
@@ -138,11 +159,19 @@ class Fingerprint:
         at += _BODY.size
         minhash = data[at : at + 2 * PERMUTATIONS]
         at += 2 * PERMUTATIONS
+        words, word_count = b"", 0
+        if version > 1 and flags & _HAS_WORDS:
+            (word_count,) = _WORDS.unpack_from(data, at)
+            words = data[at + _WORDS.size : at + _WORDS.size + WORD_PERMUTATIONS]
+            at += _WORDS.size + WORD_PERMUTATIONS
         embedding = data[at : at + PACKED_BYTES] if flags & _HAS_EMBEDDING else b""
         at += len(embedding)
         anchors = struct.unpack_from(f"<{n_anchors}I", data, at)
         sentences = struct.unpack_from(f"<{n_sentences}I", data, at + 4 * n_anchors)
-        return cls(language, shingles, headline_hash, sentences, minhash, embedding, anchors)
+        return cls(
+            language, shingles, headline_hash, sentences, minhash, embedding, anchors,
+            words, word_count,
+        )  # fmt: skip
 
     def to_text(self) -> str:
         """Base64: the store's values must be JSON (a faust table serialises them so)."""
@@ -168,6 +197,7 @@ def fingerprint(
 
     tokens = tokenize(text)
     shingle_set = shingle_hashes(tokens)
+    word_set = word_hashes([*tokenize(headline), *tokens] if headline else tokens)
     return Fingerprint(
         language=language,
         shingles=int(shingle_set.size),
@@ -176,6 +206,8 @@ def fingerprint(
         minhash=minhash(shingle_set).astype("<u2").tobytes(),
         embedding=quantize(embedding) if embedding is not None else b"",
         anchors=anchors(f"{headline}\n{text}" if headline else text, entities),
+        words=word_minhash(word_set).tobytes() if word_set.size else b"",
+        word_count=int(word_set.size),
     )
 
 
@@ -227,6 +259,19 @@ def shingle_hashes(tokens: Sequence[str]) -> U64:
     return np.unique(hashed)
 
 
+def word_hashes(tokens: Sequence[str]) -> U64:
+    """The distinct 64-bit hashes of the words of at least ``WORD_MIN_LETTERS`` characters."""
+    words = {t for t in tokens if len(t) >= WORD_MIN_LETTERS}
+    return mix64(np.fromiter((_crc(w) for w in words), np.uint64, len(words)))
+
+
+def word_minhash(words: U64) -> npt.NDArray[np.uint8]:
+    """One salted hash per word permutation, the minimum over the words, its low 8 bits kept."""
+    table = mix64(words[None, :] ^ _WORD_SEEDS[:, None])
+    low: npt.NDArray[np.uint8] = (table.min(axis=1) & np.uint64(0xFF)).astype(np.uint8)
+    return low
+
+
 def minhash(shingles: U64) -> npt.NDArray[np.uint16]:
     """One salted hash per permutation, the minimum over the shingles, its low 16 bits kept."""
     table = mix64(shingles[None, :] ^ _SEEDS[:, None])
@@ -248,6 +293,14 @@ def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
             broad = entity.type in _BROAD_TYPES
             cls = (BROAD if entity.lat is None else PLACE) if broad else NAME
             add(f"e:{entity.id}", cls, entity.start)
+        else:
+            # An unlinked name in a script without capitals (Arabic, Hebrew, ...): its words,
+            # so that two articles naming the same person meet although the KB has no id.
+            cls = _UNLINKED_CLASS.get(entity.type, WEAK)
+            for word in _TOKEN.findall(entity.text):
+                key = _fold_other(word)
+                if key is not None:
+                    add(f"u:{key}", cls, entity.start)
     offset = 0
     for line in text.split("\n"):
         words = [
@@ -271,6 +324,17 @@ def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
         (_crc(key) & ~ANCHOR_BITS) | (ENTITY if key.startswith("e:") else 0) | cls
         for key, (cls, _pos) in ranked
     )
+
+
+@lru_cache(maxsize=1 << 15)
+def _fold_other(word: str) -> str | None:
+    """A word of an unlinked entity without combining marks, if it has at least three letters
+    and is not written in Latin letters (those are anchors already, as capitalised words)."""
+    if len(word) < 3 or word.isdigit() or fold_latin(word) is not None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", word.casefold()).translate(_ARABIC_FOLD)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain if len(plain) >= 3 else None
 
 
 def _crc(text: str) -> int:

@@ -5,27 +5,33 @@ Two measures, both in 0..1:
 - **text**: the estimated Jaccard similarity of the bodies' shingle sets (from b-bit MinHash), and
   the containment of the smaller set in the larger (a truncated copy is contained in its original
   although their Jaccard is low). Only an edited copy of the same text scores high.
-- **story**: ``cos + ANCHOR_WEIGHT * (1 - exp(-shared / ANCHOR_SCALE))``, where ``cos`` is the
-  cosine of the two USE-multilingual embeddings of headline + lead and ``shared`` the summed weight
-  of the anchors (entity ids, Latin-script names, numbers) the two have in common, then mapped
-  linearly so that ``STORY_FLOOR`` (the 99th percentile of that raw score over pairs of unrelated
-  articles) becomes 0 and 1.0 stays 1. Below the floor, two articles are as alike as unrelated
-  ones usually are, so the differences there are noise and the similarity is 0.
+- **story**: the learned story score (:mod:`streams.core.dedupe.story`) over the parts measured
+  here: the cosine of the two USE-multilingual embeddings of headline + lead, the anchors (entity
+  ids, names, numbers) the two have in common, the shingle containment, and the overlap of the
+  two word sets (from their word MinHashes). It estimates the human rating of the pair (1 = the
+  same story, 0 = unrelated), fitted with cross-validation grouped by article on rated pairs.
 
-The reported similarity is the larger of the two. Every constant here was chosen on the benchmark
-(``make bench-dedupe``, ``bench/dedupe.py``); docs/dedupe.md has the tables behind each.
+The reported similarity is the larger of the two. The near-duplicate constants were chosen on the
+benchmark (``make bench-dedupe``, ``bench/dedupe.py``), the story score's weights and threshold by
+``make train-story``; docs/dedupe.md has the tables behind each.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from streams.core.dedupe.embed import dequantize
-from streams.core.dedupe.fingerprint import CLASS_BITS, CLASS_WEIGHT, PERMUTATIONS, Fingerprint
+from streams.core.dedupe.fingerprint import (
+    CLASS_BITS,
+    CLASS_WEIGHT,
+    PERMUTATIONS,
+    WORD_PERMUTATIONS,
+    Fingerprint,
+)
+from streams.core.dedupe.story import StoryParams, anchor_term, params
 from streams.models import DedupeStatus
 
 # An edited copy: containment of the shingle sets at least this. On the benchmark every edited copy
@@ -35,17 +41,9 @@ NEAR_DUPLICATE_AT = 0.55
 # Below this many shingles containment is too easily 1 (a one-line item inside any article that
 # quotes it), so short texts are judged on Jaccard.
 MIN_CONTAINMENT_SHINGLES = 8
-# The same story: calibrated story similarity at least this. On news_pairs.jsonl the lowest
-# same-story pair scored 0.45 and the highest different pair 0.38 (but one, at 0.58): the middle.
-STORY_AT = 0.42
-# The 99th percentile of the raw story score over 4,140 pairs of unrelated articles (not labels).
-STORY_FLOOR = 0.47
-# The anchor term: up to +0.4 on the cosine, half of it from about two shared names. Any weight in
-# 0.3-0.6 and scale in 2-4 gave Pearson 0.82-0.83 and AUC 0.98-1.0 (docs/dedupe.md): a plateau.
-ANCHOR_WEIGHT = 0.4
-ANCHOR_SCALE = 3.0
 UNDETERMINED = "und"
 _CHANCE = 1.0 / 65536  # two different minima agree in their low 16 bits by chance
+_WORD_CHANCE = 1.0 / 256  # ... in their low 8 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,30 +54,36 @@ class Scores:
     cosine: float | None  # of the embeddings; None when one side has none
     # Summed weight of the anchors in common; None without a cosine, which is all they add to.
     shared_anchors: float | None
-
-    @property
-    def story_raw(self) -> float:
-        """Before calibration: the cosine plus the anchor term (-1 without embeddings)."""
-        if self.cosine is None or self.shared_anchors is None:
-            return -1.0
-        return self.cosine + ANCHOR_WEIGHT * (1.0 - math.exp(-self.shared_anchors / ANCHOR_SCALE))
-
-    @property
-    def story(self) -> float:
-        """Calibrated: 0 at STORY_FLOOR (as alike as unrelated articles get) or below, 1 at 1."""
-        return min(1.0, max(0.0, (self.story_raw - STORY_FLOOR) / (1.0 - STORY_FLOOR)))
+    anchor_share: float = 0.0  # shared anchors / anchors of the side that has fewer
+    word_jaccard: float | None = None  # of the word sets; None when a side has no word MinHash
+    word_containment: float | None = None  # of the smaller word set in the larger
+    story: float = 0.0  # the story score (0 without embeddings)
 
     @property
     def similarity(self) -> float:
         return max(self.jaccard, self.story)
 
+    def features(self) -> dict[str, float]:
+        """The story model's inputs (story.FEATURES); the word ones 0 when unknown."""
+        return {
+            "cosine": self.cosine or 0.0,
+            "anchors": anchor_term(self.shared_anchors or 0.0),
+            "anchor_share": self.anchor_share,
+            "containment": self.containment,
+            "word_jaccard": self.word_jaccard or 0.0,
+            "word_containment": self.word_containment or 0.0,
+        }
 
-def compare(a: Fingerprint, b: Fingerprint) -> Scores:
-    return compare_many(a, [b])[0]
+
+def compare(a: Fingerprint, b: Fingerprint, story: StoryParams | None = None) -> Scores:
+    return compare_many(a, [b], story)[0]
 
 
-def compare_many(query: Fingerprint, others: Sequence[Fingerprint]) -> list[Scores]:
-    """Scores of ``query`` against each of ``others``, vectorised over them."""
+def compare_many(
+    query: Fingerprint, others: Sequence[Fingerprint], story: StoryParams | None = None
+) -> list[Scores]:
+    """Scores of ``query`` against each of ``others``, vectorised over them; the story score by
+    ``story`` (default: the shipped parameters)."""
     if not others:
         return []
     mine = query.minhash_array()
@@ -89,24 +93,48 @@ def compare_many(query: Fingerprint, others: Sequence[Fingerprint]) -> list[Scor
     agree = np.count_nonzero(theirs == mine, axis=1) / PERMUTATIONS
     jaccards = np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0)
     cosines = _cosines(query, others)
+    shingles = np.array([o.shingles for o in others], np.float64)
+    shared = jaccards * (query.shingles + shingles) / (1.0 + jaccards)
+    small = np.minimum(shingles, query.shingles)
+    # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
+    contained = np.minimum(1.0, shared / np.maximum(small, 1.0))
+    containments = np.where(small >= MIN_CONTAINMENT_SHINGLES, contained, jaccards)
+    word_j, word_c = _word_overlaps(query, others)
+    # The `fast` profile has no embeddings: skipping its anchors saves a tenth of a ms/item.
     weights = _anchor_weights(query) if query.embedding else {}
-    out: list[Scores] = []
-    for other, jaccard, cosine in zip(others, jaccards.tolist(), cosines, strict=True):
-        shared = jaccard * (query.shingles + other.shingles) / (1.0 + jaccard)
-        small = min(query.shingles, other.shingles)
-        # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
-        containment = min(1.0, shared / small) if small >= MIN_CONTAINMENT_SHINGLES else jaccard
-        # The `fast` profile has no embeddings: skipping its anchors saves a tenth of a ms/item.
-        anchors = _shared_weight(weights, other) if cosine is not None else None
-        out.append(Scores(jaccard, containment, shared, cosine, anchors))
-    return out
+    anchors = [
+        _shared_weight(weights, o) if c is not None else (None, 0.0)
+        for o, c in zip(others, cosines, strict=True)
+    ]
+    stories = [0.0] * len(others)
+    scored = [i for i, c in enumerate(cosines) if c is not None]
+    if scored:
+        rows = np.array(
+            [
+                (cosines[i], anchor_term(anchors[i][0] or 0.0), anchors[i][1], containments[i],
+                 word_j[i] or 0.0, word_c[i] or 0.0)
+                for i in scored
+            ],
+            np.float64,
+        )  # fmt: skip
+        have_words = np.array([word_j[i] is not None for i in scored])
+        values = (story or params()).score_rows(rows, have_words).tolist()
+        for i, value in zip(scored, values, strict=True):
+            stories[i] = value
+    return [
+        Scores(j, c, s, cos, anchor[0], anchor[1], wj, wc, value)
+        for j, c, s, cos, anchor, wj, wc, value in zip(
+            jaccards.tolist(), containments.tolist(), shared.tolist(), cosines, anchors,
+            word_j, word_c, stories, strict=True,
+        )
+    ]  # fmt: skip
 
 
 def classify(scores: Scores, language: str, other_language: str) -> DedupeStatus | None:
     """What ``scores`` make the later item, or None when it is not the earlier one's story."""
     if scores.containment >= NEAR_DUPLICATE_AT:
         return DedupeStatus.NEAR_DUPLICATE
-    if scores.story >= STORY_AT:
+    if scores.story >= params().story_at:
         known = UNDETERMINED not in (language, other_language)
         if known and language != other_language:
             return DedupeStatus.TRANSLATION
@@ -137,12 +165,38 @@ def _anchor_weights(fp: Fingerprint) -> dict[int, float]:
     return weights
 
 
-def _shared_weight(weights: dict[int, float], other: Fingerprint) -> float:
-    """Shared anchors, each counted at the weaker of its two classes."""
+def _shared_weight(weights: dict[int, float], other: Fingerprint) -> tuple[float, float]:
+    """Shared anchors, each counted at the weaker of its two classes; and their number over the
+    number of anchors of the side that has fewer (a key rarely repeats: in two classes at most)."""
     shared: dict[int, float] = {}
-    for anchor in other.anchors:
-        key = anchor >> 3
-        mine = weights.get(key)
-        if mine is not None:
-            shared[key] = max(shared.get(key, 0.0), min(mine, CLASS_WEIGHT[anchor & CLASS_BITS]))
-    return sum(shared.values())
+    common = weights.keys() & {anchor >> 3 for anchor in other.anchors}
+    if common:
+        for anchor in other.anchors:
+            key = anchor >> 3
+            if key in common:
+                weight = min(weights[key], CLASS_WEIGHT[anchor & CLASS_BITS])
+                if weight > shared.get(key, 0.0):
+                    shared[key] = weight
+    fewer = min(len(weights), len(other.anchors))
+    return sum(shared.values()), (len(shared) / fewer if fewer else 0.0)
+
+
+def _word_overlaps(
+    query: Fingerprint, others: Sequence[Fingerprint]
+) -> tuple[list[float | None], list[float | None]]:
+    """Estimated Jaccard similarity and containment of the word sets; None where a side has no
+    word MinHash (a version-1 fingerprint)."""
+    jaccards: list[float | None] = [None] * len(others)
+    containments: list[float | None] = [None] * len(others)
+    have = [i for i, o in enumerate(others) if o.words] if query.words else []
+    if have:
+        mine = np.frombuffer(query.words, dtype=np.uint8)
+        theirs = np.frombuffer(b"".join(others[i].words for i in have), dtype=np.uint8)
+        agree = np.count_nonzero(theirs.reshape(len(have), WORD_PERMUTATIONS) == mine, axis=1)
+        j = np.clip((agree / WORD_PERMUTATIONS - _WORD_CHANCE) / (1 - _WORD_CHANCE), 0.0, 1.0)
+        counts = np.array([others[i].word_count for i in have], np.float64)
+        common = j * (query.word_count + counts) / (1.0 + j)
+        c = np.minimum(1.0, common / np.maximum(1.0, np.minimum(counts, query.word_count)))
+        for i, jv, cv in zip(have, j.tolist(), c.tolist(), strict=True):
+            jaccards[i], containments[i] = jv, cv
+    return jaccards, containments
