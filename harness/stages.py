@@ -57,11 +57,18 @@ class Stages:
         publish_duplicates: bool = False,
         publisher: RecordingPublisher | None = None,
         pool: Preparer | None = None,
+        item_deadline_s: float = 5.0,
+        offload_min_bytes: int = 16_384,
     ) -> None:
         self.publisher = publisher or RecordingPublisher()
         self.pool = pool
         self.metrics = Metrics(CollectorRegistry())
-        options = ProcessorOptions(max_item_bytes=1 << 20, publish_duplicates=publish_duplicates)
+        options = ProcessorOptions(
+            max_item_bytes=1 << 20,
+            publish_duplicates=publish_duplicates,
+            item_deadline_s=item_deadline_s,
+            offload_min_bytes=offload_min_bytes,
+        )
         self.args = (pipeline, self.publisher, self.metrics, options)
 
     async def handle(self, msg: Message) -> str:

@@ -5,7 +5,8 @@
     WirestreamError                 base of everything raised on purpose
     ├── ItemRejected                the item itself is bad: it goes to the dead-letter topic
     │   ├── DecodeError             bytes that cannot be read (not UTF-8, broken JSON)
-    │   └── ValidationError         readable, but breaks the input contract (shape, size, field)
+    │   ├── ValidationError         readable, but breaks the input contract (shape, size, field)
+    │   └── ProcessingTimeout       overran worker.item_deadline_s (streams.core.deadline)
     ├── TransientError              a passing fault outside us (broker, network): retry w/ backoff
     ├── ConfigError                 bad settings or deployment: refuse to start, say what, where
     │   └── DataFileError           a data file we need is missing, damaged or of another version
@@ -45,6 +46,7 @@ class DeadLetterReason(StrEnum):
     TOO_LARGE = "too_large"
     INVALID_FIELD = "invalid_field"
     PROCESSING_ERROR = "processing_error"
+    PROCESSING_TIMEOUT = "processing_timeout"
 
 
 class WirestreamError(Exception):

@@ -73,6 +73,11 @@ class KafkaSettings:
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 3.0
     replication_factor: int = 1
+    # The worker's own probe of the cluster (a metadata request): /readyz and
+    # wirestream_broker_connected say within about probe_interval_s + probe_timeout_s that the
+    # cluster is gone (streams/worker/health.py).
+    probe_interval_s: float = 2.0
+    probe_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,14 @@ class WorkerSettings:
     # = 1): a produce, a consume and a transaction fewer per item, about half the latency under
     # load, but one process (and its prepare pool) works the feed (docs/architecture.md).
     topology: Literal["split", "single"] = "split"
+    # An item whose processing overruns this is dead-lettered as processing_timeout and the
+    # worker goes on: a backstop for what the caps of bounded work (entities.max_chars, ...)
+    # did not foresee (docs/architecture.md, "Bounded work per item").
+    item_deadline_s: float = 5.0
+    # Items of at least this many bytes run the core in a thread, off the event loop, so that a
+    # long item never holds up heartbeats, commits or /metrics; smaller ones run inline, where
+    # the hop to a thread (about 0.1 ms) would cost more than they hold the loop for.
+    offload_min_bytes: int = 16_384
 
 
 @dataclass(frozen=True, slots=True)

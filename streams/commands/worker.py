@@ -39,9 +39,11 @@ def run_worker(settings: Settings) -> NoReturn:
     log.info("metrics_endpoint", url=f"http://{settings.web.bind}:{settings.web.port}/metrics")
     faust_worker = BoundedWorker(
         worker.app,
-        loglevel=settings.log.level if settings.log.level != "INFO" else "WARNING",
         quiet=True,
         redirect_stdouts=False,
+        # Logging is ours (streams.logs): mode would replace the root handler with its own
+        # plain-text format, which a JSON log pipeline cannot read.
+        override_logging=False,
     )
     # faust's start-up spinner writes terminal escapes even into a log file.
     faust_worker.spinner = None

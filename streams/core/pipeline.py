@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from streams.codec import timestamp_to_rfc3339
+from streams.core.deadline import Deadline
 from streams.core.dedupe.decide import DedupeKeys, Deduper, Store
 from streams.core.dedupe.embed import Embedder, default_embedder, embedding_text
 from streams.core.dedupe.fingerprint import Fingerprint, fingerprint
@@ -191,10 +192,11 @@ class Pipeline:
         """Rebuild the dedupe index from the store (after a worker's recovery or rebalance)."""
         return self.deduper.restore()
 
-    def prepare(self, raw: RawItem) -> Prepared:
-        """The stateless stages: pure, so any worker may run them for any item."""
+    def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared:
+        """The stateless stages: pure, so any worker may run them for any item. Past the
+        ``deadline`` (checked between stages) the item is rejected as ``processing_timeout``."""
         seconds: dict[str, float] = {}
-        return self._analyse(raw, self._normalize(raw, seconds), seconds)
+        return self._analyse(raw, self._normalize(raw, seconds, deadline), seconds, deadline)
 
     def decide(
         self,
@@ -245,10 +247,11 @@ class Pipeline:
         received_at: float,
         origin: str | None = None,
         enrich_duplicates: bool = True,
+        deadline: Deadline | None = None,
     ) -> Enriched:
         """prepare + decide; with ``enrich_duplicates=False`` an exact duplicate stops early."""
         seconds: dict[str, float] = {}
-        norm = self._normalize(raw, seconds)
+        norm = self._normalize(raw, seconds, deadline)
         if not enrich_duplicates:
             # The costly stages are skipped for a re-send, which is what most duplicates are.
             tick = time.perf_counter()
@@ -257,12 +260,14 @@ class Pipeline:
             seconds["dedupe"] = time.perf_counter() - tick
             if early is not None and early.status is DedupeStatus.DUPLICATE:
                 return Enriched(early, None, seconds)
-        prepared = self._analyse(raw, norm, seconds)
+        prepared = self._analyse(raw, norm, seconds, deadline)
         return self.decide(
             prepared, received_at=received_at, origin=origin, enrich_duplicates=enrich_duplicates
         )
 
-    def _normalize(self, raw: RawItem, seconds: dict[str, float]) -> NormalizedItem:
+    def _normalize(
+        self, raw: RawItem, seconds: dict[str, float], deadline: Deadline | None
+    ) -> NormalizedItem:
         tick = time.perf_counter()
         norm = normalize(raw)
         if not norm.text and not norm.headline:
@@ -270,20 +275,31 @@ class Pipeline:
                 DeadLetterReason.EMPTY_BODY, "no text is left after markup and boilerplate"
             )
         seconds["normalize"] = time.perf_counter() - tick
+        if deadline is not None:
+            deadline.check("normalize")
         return norm
 
-    def _analyse(self, raw: RawItem, norm: NormalizedItem, seconds: dict[str, float]) -> Prepared:
+    def _analyse(
+        self,
+        raw: RawItem,
+        norm: NormalizedItem,
+        seconds: dict[str, float],
+        deadline: Deadline | None,
+    ) -> Prepared:
+        check = deadline.check if deadline is not None else _no_deadline
         tick = time.perf_counter()
         body = f"{norm.headline}\n{norm.text}" if norm.headline else norm.text
         language = self.detector.detect(body, hint=raw.language_hint)
         tock = time.perf_counter()
         seconds["langid"] = tock - tick
+        check("langid")
         # A flash (a headline alone) is read from its headline: entity offsets then index the
         # headline (schemas/enriched.v1.json), and the fingerprint takes it for the body.
         text = norm.text or norm.headline or ""
         found = self.extractor.analyse(text, language.code)
         tick = time.perf_counter()
         seconds["entities"] = tick - tock
+        check("entities")
         vector = (
             self.embedder.embed([embedding_text(norm.headline, norm.text)])[0]
             if self.use_embeddings
@@ -296,6 +312,7 @@ class Pipeline:
             limits.append(DEDUPE_MAX_CHARS)
         fp = fingerprint(headline, read, language.code, found.entities, vector)
         seconds["fingerprint"] = time.perf_counter() - tick
+        check("fingerprint")
         return Prepared(
             item_id=raw.id,
             source_name=raw.source or norm.source_name,
@@ -309,3 +326,7 @@ class Pipeline:
             stage_seconds=seconds,
             limits=tuple(limits),
         )
+
+
+def _no_deadline(stage: str) -> None:
+    """The check of an item with no deadline (``wirestream similarity``, benchmarks)."""

@@ -162,7 +162,12 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
         settle_heap()  # the models and the knowledge base, loaded by now
 
     publisher = FaustPublisher(enriched, deadletter, prepared)
-    options = ProcessorOptions(settings.worker.max_item_bytes, settings.worker.publish_duplicates)
+    options = ProcessorOptions(
+        settings.worker.max_item_bytes,
+        settings.worker.publish_duplicates,
+        item_deadline_s=settings.worker.item_deadline_s,
+        offload_min_bytes=settings.worker.offload_min_bytes,
+    )
     policy = policy_for(settings.worker.on_internal_error)
     pool = _start_prepare_pool(app, settings)
     if single:

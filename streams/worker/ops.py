@@ -20,6 +20,7 @@ from streams.core.pipeline import Pipeline
 from streams.logs import get_logger
 from streams.metrics import ALL_LANGUAGES, Metrics
 from streams.settings import Settings
+from streams.worker.health import BrokerProbe, LoopProbe, is_ready
 
 log = get_logger("wirestream.app")
 
@@ -53,6 +54,19 @@ class OffsetAgeTracker:
             del self._seen[key]
 
 
+class _CountFollower:
+    """Carries a count kept elsewhere (faust's ``rebalancing_count``) into a Prometheus counter."""
+
+    def __init__(self, counter: Any) -> None:
+        self._counter = counter
+        self._seen = 0
+
+    def sync(self, count: int) -> None:
+        if count > self._seen:
+            self._counter.inc(count - self._seen)
+            self._seen = count
+
+
 def wire_ops(
     app: Any,
     metrics: Metrics,
@@ -66,11 +80,24 @@ def wire_ops(
     reloads, and the web pages (``/metrics``, ``/healthz``, ``/readyz``). ``inputs`` are the
     topics the agents read, the table's own last."""
 
+    broker = BrokerProbe(settings, metrics)
+    loop_probe = LoopProbe(metrics)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def probe_broker() -> None:
+        await broker.run()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def probe_event_loop() -> None:
+        await loop_probe.run()
+
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
         await _report_lag(app, metrics, inputs)
 
-    _wire_ops_metrics(app, metrics, settings, inputs=inputs, table=table, pipeline=pipeline)
+    _wire_ops_metrics(
+        app, metrics, settings, inputs=inputs, table=table, pipeline=pipeline, broker=broker
+    )
     _wire_watchlist(app, metrics, settings, pipeline)
 
     @app.page("/metrics")  # type: ignore[untyped-decorator]
@@ -83,8 +110,9 @@ def wire_ops(
 
     @app.page("/readyz")  # type: ignore[untyped-decorator]
     async def readyz(web: Any, request: Any) -> Any:
-        ready = is_ready(app)
-        return web.json({"ready": ready}, status=200 if ready else 503)
+        ready = is_ready(app, broker)
+        body = {"ready": ready, "broker_connected": broker.connected}
+        return web.json(body, status=200 if ready else 503)
 
 
 def settle_heap() -> None:
@@ -98,17 +126,6 @@ def settle_heap() -> None:
     whole process."""
     gc.collect()
     gc.freeze()
-
-
-def is_ready(app: Any) -> bool:
-    """Partitions assigned, no rebalance under way, and table state recovered from changelogs."""
-    return (
-        not app.unassigned
-        and bool(app.consumer.assignment())
-        and not app.rebalancing
-        and not app.in_recovery
-        and app.tables.recovery.completed.is_set()
-    )
 
 
 async def _report_lag(app: Any, metrics: Metrics, topics: tuple[str, ...]) -> None:
@@ -134,11 +151,11 @@ def _wire_ops_metrics(
     inputs: tuple[str, ...],
     table: Any,
     pipeline: Pipeline,
+    broker: BrokerProbe,
 ) -> None:
     """The ops metrics of docs/metrics.md that no item produces: what was loaded at start, and a
-    timer sampling readiness, the dedupe table's size and committed-offset age. ``inputs`` are
-    the topics the agents read, the table's own last. One function, so that a restructured app
-    only has to call it again."""
+    timer sampling readiness, rebalances, the dedupe table's size and committed-offset age.
+    ``inputs`` are the topics the agents read, the table's own last."""
     # Created at zero so that rate() sees the first items (a series born with its first value
     # has no increase to show).
     for topic in inputs:
@@ -155,10 +172,12 @@ def _wire_ops_metrics(
     counts = kb_meta.get("entities") or kb_meta.get("places") or {}
     metrics.record_reload("gazetteer", "success", entries=sum(counts.values()))
     offsets = OffsetAgeTracker(metrics)
+    rebalances = _CountFollower(metrics.rebalances)
 
     @app.timer(settings.worker.lag_poll_interval_s)  # type: ignore[untyped-decorator]
     async def sample_ops_metrics() -> None:
-        metrics.ready.set(1 if is_ready(app) else 0)
+        metrics.ready.set(1 if is_ready(app, broker) else 0)
+        rebalances.sync(app.rebalancing_count)
         consumer = app.consumer
         owned = [tp for tp in consumer.assignment() if tp.topic in inputs]
         # Only the owner of the table's partition reports the table: a standby's copy (or what

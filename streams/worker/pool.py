@@ -23,6 +23,7 @@ import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from streams.core.deadline import Deadline
 from streams.core.pipeline import Pipeline, Prepared
 from streams.models import RawItem
 from streams.settings import Settings
@@ -44,7 +45,7 @@ def _loaded_pid() -> int:
     return os.getpid() if _pipeline is not None else -1
 
 
-def _prepare(raw: RawItem) -> Prepared:
+def _prepare(raw: RawItem, deadline: Deadline | None) -> Prepared:
     global _next_watchlist_check  # noqa: PLW0603
     if _pipeline is None:  # pragma: no cover - the initializer runs before any task
         raise RuntimeError("prepare pool process has no pipeline")
@@ -53,7 +54,7 @@ def _prepare(raw: RawItem) -> Prepared:
         # change check as the worker's timer (a SIGHUP reaches the worker process only).
         _next_watchlist_check = time.monotonic() + _watchlist_poll_s
         _pipeline.extractor.reload_watchlist_if_changed()
-    return _pipeline.prepare(raw)
+    return _pipeline.prepare(raw, deadline)
 
 
 class PreparePool:
@@ -80,9 +81,9 @@ class PreparePool:
             futures = [self._executor.submit(_loaded_pid) for _ in range(self.processes)]
             seen.update(future.result() for future in futures)
 
-    async def prepare(self, raw: RawItem) -> Prepared:
+    async def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _prepare, raw)
+        return await loop.run_in_executor(self._executor, _prepare, raw, deadline)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -13,6 +13,7 @@ import pytest
 
 from harness.stages import Message, TwoStages
 from streams.codec import decode_raw
+from streams.core.deadline import Deadline
 from streams.core.pipeline import Pipeline, Prepared
 from streams.errors import DeadLetterReason, ValidationError
 from streams.models import RawItem
@@ -75,12 +76,12 @@ class SlowFirstPool:
         self.pipeline = pipeline
         self.calls = 0
 
-    async def prepare(self, raw: RawItem) -> Prepared:
+    async def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared:
         self.calls += 1
         await asyncio.sleep(0.05 / self.calls)
         if raw.body.startswith("FAIL"):
             raise ValidationError(DeadLetterReason.INVALID_FIELD, "refused by the test")
-        return self.pipeline.prepare(raw)
+        return self.pipeline.prepare(raw, deadline)
 
 
 @pytest.mark.asyncio

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from harness.stages import Message, OneStage, TwoStages
+from streams.core.deadline import Deadline
 from streams.core.pipeline import Pipeline, Prepared
 from streams.models import RawItem
 
@@ -91,9 +92,9 @@ class InlinePool:
         self.pipeline = pipeline
         self.items: list[str] = []
 
-    async def prepare(self, raw: RawItem) -> Prepared:
+    async def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared:
         self.items.append(raw.id)
-        return self.pipeline.prepare(raw)
+        return self.pipeline.prepare(raw, deadline)
 
 
 async def test_with_a_pool_items_are_prepared_there_and_decided_in_the_loop(

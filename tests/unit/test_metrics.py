@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from harness.checks import git_head
-from streams import metrics as metrics_module
 from streams.core.dedupe.record import Seen
 from streams.metrics import Metrics, build_commit
+from streams.metrics import build as metrics_module
 from streams.models import DedupeStatus
 from streams.worker.ops import OffsetAgeTracker
 

@@ -5,7 +5,8 @@ each fix, with the evidence that found it, is documented where it is written:
 
 - :mod:`.rebalance`: stale acks, offset gaps, the fetcher's partition set, the recovery order;
 - :mod:`.transactions`: exactly-once routing, buffered table writes, the commit gate, commits
-  that run concurrently and retry sooner, and recovery's last stable offsets.
+  that run concurrently and retry sooner, recovery's last stable offsets, and (in aiokafka)
+  coordinator lookups that survive a broken connection.
 
 Each fix replaces one faust (or aiokafka) attribute, listed in :data:`PATCHES` with the
 parameters of the faust function it was written against. :func:`apply` refuses to run on any
@@ -102,6 +103,16 @@ PATCHES: tuple[Patch, ...] = (
         "faust.transport.drivers.aiokafka:Producer._settings_extra",
         ("self",),
         transactions.retry_transactions_sooner,
+    ),
+    Patch(
+        "faust.transport.drivers.aiokafka:Producer.maybe_begin_transaction",
+        ("self", "transactional_id"),
+        transactions.fresh_producers_after_rebalance,
+    ),
+    Patch(
+        "aiokafka.producer.sender:Sender._find_coordinator",
+        ("self", "coordinator_type", "coordinator_key"),
+        transactions.retry_coordinator_lookups,
     ),
     Patch(
         "aiokafka.producer.sender:BACKOFF_OVERRIDE",

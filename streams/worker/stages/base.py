@@ -24,12 +24,15 @@ items.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from streams.codec import encode_event
+from streams.core.deadline import Deadline, ProcessingTimeout
 from streams.core.pipeline import Enriched, Pipeline, Prepared
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.logs import get_logger
@@ -38,6 +41,10 @@ from streams.models import SCHEMA_VERSION, DedupeStatus, RawItem
 from streams.worker.policies import ErrorPolicy, deadletter_policy
 
 Headers = Sequence[tuple[str, bytes]]
+_Result = TypeVar("_Result")
+# Threads for the core of large items: one is busy at a time (the agent awaits it), the others
+# stand in when an abandoned item still holds one.
+_OFFLOAD_THREADS = 4
 log = get_logger("wirestream.worker")
 # Set by `wirestream deadletter replay` on a re-injected item, and carried into the dead letter if
 # the item fails again, so that replay can refuse it rather than loop (docs/runbook.md).
@@ -67,7 +74,7 @@ class Preparer(Protocol):
     """What runs the stateless half of the core off the event loop: the prepare pool
     (:class:`~streams.worker.pool.PreparePool`), or a stand-in in tests."""
 
-    async def prepare(self, raw: RawItem) -> Prepared: ...
+    async def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared: ...
 
 
 class Publisher(Protocol):
@@ -84,6 +91,17 @@ class Publisher(Protocol):
 class ProcessorOptions:
     max_item_bytes: int
     publish_duplicates: bool
+    # An item past this is dead-lettered as processing_timeout (streams.core.deadline).
+    item_deadline_s: float = 5.0
+    # Items of at least this many bytes run the core in a thread, off the event loop: their
+    # bounded cost can reach seconds (make bench-hostile), while a hop to a thread costs about
+    # 0.1 ms, more than smaller items are worth holding the loop for (docs/architecture.md).
+    offload_min_bytes: int = 16_384
+
+
+# How long past its deadline the shell waits for an item still running in a thread (stuck in a
+# native call that no checkpoint interrupts) before it dead-letters it and moves on.
+OFFLOAD_GRACE_S = 1.0
 
 
 def header_pairs(headers: Any) -> list[tuple[str, bytes]]:
@@ -124,11 +142,16 @@ def deadletter_headers(
 class Job:
     """One message in hand: the raw message it stands for (``origin``: the message itself in
     stage 1, rebuilt from the handoff headers in stage 2), when stage 1 took it off the raw topic,
-    and its bound logger."""
+    its bound logger, and the deadline its processing must meet."""
 
     origin: MessageView
     received_at: float
     log: Any
+    deadline: Deadline | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.origin.value or b"")
 
 
 class StageProcessor:
@@ -155,11 +178,39 @@ class StageProcessor:
         # The prepare pool (worker.prepare_processes > 0) runs the stateless half of the core in
         # other processes; the stages that prepare items use it, the deciding one never does.
         self.pool = pool
+        self._offload: ThreadPoolExecutor | None = None  # threads for large items, made on use
+
+    def _deadline(self) -> Deadline:
+        return Deadline.after(self.options.item_deadline_s)
+
+    async def _run_core(
+        self, size: int, deadline: Deadline, call: Callable[[], _Result]
+    ) -> _Result:
+        """``call`` (the core for one item) inline if the item is small, else in a thread, so
+        that the event loop goes on serving heartbeats, commits, other agents and /metrics
+        meanwhile; past the deadline (and a grace for a call no checkpoint interrupts) the item
+        is rejected as ``processing_timeout`` and left to finish on its own."""
+        if size < self.options.offload_min_bytes:
+            return call()
+        if self._offload is None:
+            self._offload = ThreadPoolExecutor(_OFFLOAD_THREADS, thread_name_prefix="core")
+        future = asyncio.get_running_loop().run_in_executor(self._offload, call)
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(future), max(0.0, deadline.remaining()) + OFFLOAD_GRACE_S
+            )
+        except TimeoutError:
+            # Whatever it ends with later is not wanted; it must not be reported as unhandled.
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            raise ProcessingTimeout(
+                f"processing overran worker.item_deadline_s ({deadline.seconds:g} s) by more "
+                f"than {OFFLOAD_GRACE_S:g} s; the item was abandoned"
+            ) from None
 
     def _start(self, msg: MessageView) -> Job:
         self.metrics.items_in.labels(msg.topic).inc()
         bound = log.bind(topic=msg.topic, partition=msg.partition, offset=msg.offset)
-        return Job(msg, self.clock(), bound)
+        return Job(msg, self.clock(), bound, self._deadline())
 
     async def _fail(self, job: Job, exc: Exception) -> str:
         """Dead-letter the item for ``exc``: a rejected item with its reason, anything else (a

@@ -15,9 +15,16 @@ import asyncio
 from collections.abc import Sequence
 
 from streams.codec import decode_raw
+from streams.core.deadline import ProcessingTimeout
 from streams.core.pipeline import Prepared
 from streams.models import RawItem
-from streams.worker.stages.base import Job, MessageView, StageProcessor
+from streams.worker.stages.base import (
+    OFFLOAD_GRACE_S,
+    Job,
+    MessageView,
+    Preparer,
+    StageProcessor,
+)
 from streams.worker.stages.handoff import handoff_record
 
 PREPARED = "prepared"  # what handle() returns for an item handed on to stage 2
@@ -40,32 +47,52 @@ class PrepareProcessor(StageProcessor):
                 continue
             job.log = job.log.bind(item_id=raw.id)
             jobs.append((job, raw))
-        prepared = await self._prepare_all([item for _, item in jobs])
+        prepared = await self._prepare_all(jobs)
         return [
             await self._forward(job, result)
             for (job, _), result in zip(jobs, prepared, strict=True)
         ]
 
     async def _prepare_all(
-        self, items: Sequence[RawItem | Exception]
+        self, jobs: Sequence[tuple[Job, RawItem | Exception]]
     ) -> list[Prepared | BaseException]:
-        pool = self.pool
-        if pool is None:
-            return [self._prepare_inline(item) for item in items]
         # The exact-duplicate shortcut of Pipeline.enrich (a store lookup before the costly
         # stages) is not taken: the store belongs to stage 2 (docs/architecture.md).
+        pool = self.pool
+        if pool is None:
+            return [await self._prepare_here(job, item) for job, item in jobs]
         return await asyncio.gather(
-            *(pool.prepare(item) if isinstance(item, RawItem) else _failed(item) for item in items),
+            *(
+                self._prepare_in_pool(pool, job, item)
+                if isinstance(item, RawItem)
+                else _failed(item)
+                for job, item in jobs
+            ),
             return_exceptions=True,
         )
 
-    def _prepare_inline(self, item: RawItem | Exception) -> Prepared | Exception:
+    async def _prepare_here(self, job: Job, item: RawItem | Exception) -> Prepared | Exception:
         if isinstance(item, Exception):
             return item
+        deadline = job.deadline or self._deadline()
         try:
-            return self.pipeline.prepare(item)
+            return await self._run_core(
+                job.size, deadline, lambda: self.pipeline.prepare(item, deadline)
+            )
         except Exception as exc:
             return exc
+
+    async def _prepare_in_pool(self, pool: Preparer, job: Job, raw: RawItem) -> Prepared:
+        deadline = job.deadline or self._deadline()
+        try:
+            return await asyncio.wait_for(
+                pool.prepare(raw, deadline), max(0.0, deadline.remaining()) + OFFLOAD_GRACE_S
+            )
+        except TimeoutError:
+            raise ProcessingTimeout(
+                f"processing overran worker.item_deadline_s ({deadline.seconds:g} s) in the "
+                "prepare pool; the item was abandoned"
+            ) from None
 
     async def _forward(self, job: Job, result: Prepared | BaseException) -> str:
         if isinstance(result, Exception):

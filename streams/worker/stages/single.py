@@ -31,14 +31,24 @@ class EnrichProcessor(StageProcessor):
 
     async def _enrich(self, job: Job, raw: RawItem, origin: str) -> Enriched:
         publish_duplicates = self.options.publish_duplicates
-        if self.pool is None:
+        deadline = job.deadline or self._deadline()
+        if self.pool is None and job.size < self.options.offload_min_bytes:
             return self.pipeline.enrich(
                 raw,
                 received_at=job.received_at,
                 origin=origin,
                 enrich_duplicates=publish_duplicates,
+                deadline=deadline,
             )
-        prepared = await self.pool.prepare(raw)
+        # The stateless half off the loop (a pool process, or a thread for a large item); the
+        # decision, which writes the table, always on the loop. A large re-send is prepared in
+        # full: the exact-duplicate shortcut needs the store, and its outcome is the same.
+        if self.pool is not None:
+            prepared = await self.pool.prepare(raw, deadline)
+        else:
+            prepared = await self._run_core(
+                job.size, deadline, lambda: self.pipeline.prepare(raw, deadline)
+            )
         return self.pipeline.decide(
             prepared,
             received_at=job.received_at,

@@ -1,21 +1,11 @@
-"""Prometheus metrics, defined on an injected registry so that tests stay isolated.
-
-Every label has a bounded value set: languages outside :data:`LANGUAGE_LABELS` count as ``other``,
-entity types and reasons are enums, and every bounded series is created at zero at start so that
-``rate()`` sees the first increase. docs/metrics.md is the catalogue (name, type, labels, meaning);
-tests/unit/test_metrics_catalogue.py keeps it and this module in step.
-"""
+"""The metrics themselves: :class:`Metrics`, every series on one injected registry."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import platform
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,55 +22,27 @@ from prometheus_client import (
 from prometheus_client.exposition import generate_latest
 
 from streams import __version__
-from streams.core import LIMITS, STAGES
 from streams.errors import DeadLetterReason
+from streams.metrics.build import build_commit
+from streams.metrics.labels import (
+    ALL_LANGUAGES,
+    E2E_BUCKETS,
+    ENTITY_TYPE_LABELS,
+    KB_LABELS,
+    LANGUAGE_LABELS,
+    LIMITS,
+    LOOP_LAG_BUCKETS,
+    OUTCOMES,
+    PUBLISHED_BUCKETS,
+    RELOAD_RESULTS,
+    STAGE_BUCKETS,
+    STAGE_LABELS,
+    STATE_SAMPLE_SIZE,
+)
 from streams.models import DedupeStatus
 
-# The wire languages we report by name; anything else is "other" so the series count stays fixed.
-# fmt: off
-LANGUAGE_LABELS = frozenset({
-    "ar", "bg", "da", "de", "en", "es", "fa", "fr", "gl", "he", "hi", "id", "it", "ja", "ko",
-    "mr", "ms", "ne", "nl", "no", "pl", "pt", "ru", "th", "tr", "uk", "vi", "zh", "und",
-})
-# fmt: on
-ENTITY_TYPE_LABELS = frozenset({"PERSON", "ORG", "LOC", "GPE", "MISC"})
-OUTCOMES = ("enriched", "duplicate", "deadletter")
-# The core's stages, and the publish step the worker times after them.
-STAGE_LABELS = (*STAGES, "publish")
-# Knowledge bases whose size and reloads are reported.
-KB_LABELS = ("gazetteer", "watchlist")
-RELOAD_RESULTS = ("success", "failure", "unchanged")
-# The model label of wirestream_model_loaded for a model that serves every language.
-ALL_LANGUAGES = "all"
-
-# Stages take microseconds to tens of milliseconds; end to end adds broker round trips.
-_STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 # The *_created series double the exposition and no dashboard of ours reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
-
-_E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-# Wire items reach us seconds to days after publication (backfills, embargoes, re-sends).
-_PUBLISHED_BUCKETS = (
-    1.0,
-    5.0,
-    15.0,
-    60.0,
-    300.0,
-    900.0,
-    3600.0,
-    3 * 3600.0,
-    12 * 3600.0,
-    86400.0,
-    3 * 86400.0,
-    7 * 86400.0,
-    30 * 86400.0,
-)
-# How many dedupe records are serialised to estimate the table's size: bounded, so that sampling
-# a table of millions of entries costs the event loop the same as sampling a small one.
-STATE_SAMPLE_SIZE = 256
-_GIT_TIMEOUT_S = 2.0
-# Written next to the package at image build time (see Dockerfile), where there is no .git.
-BUILD_COMMIT_FILE = Path(__file__).resolve().parent / "BUILD_COMMIT"
 
 
 class Metrics:
@@ -141,32 +103,32 @@ class Metrics:
             "wirestream_stage_duration_seconds",
             "Time spent in each enrichment stage.",
             ["stage"],
-            buckets=_STAGE_BUCKETS,
+            buckets=STAGE_BUCKETS,
             registry=r,
         )
         self.process_seconds = Histogram(
             "wirestream_item_processing_seconds",
             "Time from taking an item off the stream to handing its output to the producer.",
-            buckets=_E2E_BUCKETS,
+            buckets=E2E_BUCKETS,
             registry=r,
         )
         self.end_to_end_seconds = Histogram(
             "wirestream_end_to_end_seconds",
             "Time from the raw message's broker timestamp to its output being handed over.",
-            buckets=_E2E_BUCKETS,
+            buckets=E2E_BUCKETS,
             registry=r,
         )
         self.published_seconds = Histogram(
             "wirestream_published_to_output_seconds",
             "Time from an item's published_at to its enriched event being handed over.",
-            buckets=_PUBLISHED_BUCKETS,
+            buckets=PUBLISHED_BUCKETS,
             registry=r,
         )
         self.commit_hold_seconds = Histogram(
             "wirestream_commit_hold_seconds",
             "Time each exactly-once commit held new events back (events in flight finishing, "
             "buffered records sent, the transactions committed).",
-            buckets=_E2E_BUCKETS,
+            buckets=E2E_BUCKETS,
             registry=r,
         )
         self.published_in_future = Counter(
@@ -223,7 +185,30 @@ class Metrics:
         )
         self.ready = Gauge(
             "wirestream_ready",
-            "1 when /readyz answers ready (partitions assigned, state recovered), else 0.",
+            "1 when /readyz answers ready (broker reachable, partitions assigned, state "
+            "recovered), else 0.",
+            registry=r,
+        )
+        self.broker_connected = Gauge(
+            "wirestream_broker_connected",
+            "1 while the worker's probe reaches the Kafka cluster (a metadata request), else 0.",
+            registry=r,
+        )
+        self.broker_disconnections = Counter(
+            "wirestream_broker_disconnections",
+            "Times the worker's probe lost the Kafka cluster.",
+            registry=r,
+        )
+        self.rebalances = Counter(
+            "wirestream_rebalances",
+            "Consumer-group rebalances this worker went through (faust's count).",
+            registry=r,
+        )
+        self.loop_lag_seconds = Histogram(
+            "wirestream_event_loop_lag_seconds",
+            "How late a timer that asks to wake every 0.25 s wakes: how long the event loop was "
+            "kept from heartbeats, commits and /metrics.",
+            buckets=LOOP_LAG_BUCKETS,
             registry=r,
         )
         self.build = Info("wirestream_build", "Version of the running worker.", registry=r)
@@ -345,33 +330,3 @@ def _label_sets(gauge: Gauge) -> list[tuple[str, ...]]:
         for family in gauge.collect()
         for sample in family.samples
     ]
-
-
-@functools.cache
-def build_commit() -> str:
-    """The git commit the worker was built from: the file the image build writes, else
-    ``git rev-parse`` in a source checkout, else ``unknown``. Never reads the environment."""
-    try:
-        recorded = BUILD_COMMIT_FILE.read_text(encoding="utf-8").strip()
-    except OSError:
-        recorded = ""
-    if recorded:
-        return recorded[:40]
-    root = BUILD_COMMIT_FILE.parent.parent
-    git = shutil.which("git")
-    # Only a checkout of this project: an installed package must not report whatever repository
-    # happens to enclose site-packages.
-    if git is None or not (root / ".git").exists():
-        return "unknown"
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell, our own checkout
-            [git, "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    commit = result.stdout.strip()
-    return commit if result.returncode == 0 and commit else "unknown"
