@@ -25,7 +25,7 @@ from streams.broker import (
     reach_broker,
     retrying,
 )
-from streams.errors import ConfigError
+from streams.errors import BrokerAuthorizationError, ConfigError
 from streams.settings import Settings, prepared_topic
 
 # FindCoordinator's key types: a consumer group, a transactional id.
@@ -110,7 +110,12 @@ async def check_worker_access(settings: Settings) -> None:
     without the transactional ids (docs/runbook.md, "Security"). Checks Create on the dedupe
     changelog when it is missing (faust creates it), Describe on the group (implied by Read)
     and, under exactly_once, Describe on a transactional id of the worker's (implied by Write):
-    Kafka answers these without changing anything."""
+    Kafka answers these without changing anything, and authorizes before it answers anything
+    else: a coordinator that is not there yet (a new cluster) is faust's to wait for."""
+    await retrying(lambda: _check_worker_access(settings), "checking the worker's grants")
+
+
+async def _check_worker_access(settings: Settings) -> None:
     app_id = settings.worker.app_id
     changelog = dedupe_changelog(settings)
     async with admin_client(settings) as admin:
@@ -132,7 +137,9 @@ async def check_worker_access(settings: Settings) -> None:
                 await admin.find_coordinator(key, kind)
             except KafkaError as exc:
                 where = Where(settings.kafka, settings.kafka.bootstrap, operation, key)
-                raise broker_error(exc, where) from None
+                error = broker_error(exc, where)
+                if isinstance(error, BrokerAuthorizationError):
+                    raise error from None
 
 
 async def topic_partitions(
