@@ -43,19 +43,25 @@ def dedupe_changelog(settings: Settings) -> str:
     return f"{settings.worker.app_id}-{DEDUPE_TABLE}-changelog"
 
 
-async def ensure_topics(settings: Settings, only: Collection[str] | None = None) -> list[str]:
+async def ensure_topics(
+    settings: Settings, only: Collection[str] | None = None, use: str = "Create"
+) -> list[str]:
     """Create the raw, enriched, dead-letter and (split topology) prepared topics if missing, or
     of those only the ones in ``only`` (a tool creates what it uses, and so needs no rights on
-    the rest); returns the ones created. Every command and the worker's start call this first,
-    so it first reaches the broker (:func:`reach_broker`): wrong credentials or an untrusted
-    certificate stop the process here, with the reason. Refuses (ConfigError) a topic that the
-    deciding agent or the dedupe table needs in one partition but has more: decisions would then
-    miss state again (docs/architecture.md, "Topology" and "Upgrading")."""
+    the rest); returns the ones created. ``use`` is what the caller means to do with them (Read,
+    Write): a topic the user can neither see nor create is reported as lacking that grant,
+    which would have let it see the topic.
+
+    Every command and the worker's start call this first, so it first reaches the broker
+    (:func:`reach_broker`): wrong credentials or an untrusted certificate stop the process here,
+    with the reason. Refuses (ConfigError) a topic that the deciding agent or the dedupe table
+    needs in one partition but has more: decisions would then miss state again
+    (docs/architecture.md, "Topology" and "Upgrading")."""
     await reach_broker(settings)
-    return await retrying(lambda: _ensure_topics(settings, only), "creating topics")
+    return await retrying(lambda: _ensure_topics(settings, only, use), "creating topics")
 
 
-async def _ensure_topics(settings: Settings, only: Collection[str] | None) -> list[str]:
+async def _ensure_topics(settings: Settings, only: Collection[str] | None, use: str) -> list[str]:
     topics = settings.topics
     single = settings.worker.topology == "single"
     wanted = [
@@ -80,7 +86,7 @@ async def _ensure_topics(settings: Settings, only: Collection[str] | None) -> li
             for topic, code, message in _results(response.topic_errors):
                 # Already there: another process won the race, which is all we need.
                 if code and code != TopicAlreadyExistsError.errno:
-                    where = Where(settings.kafka, settings.kafka.bootstrap, "Create", topic)
+                    where = Where(settings.kafka, settings.kafka.bootstrap, use, topic)
                     raise broker_error(for_code(code)(message or topic), where)
             created.append(name)
     return created

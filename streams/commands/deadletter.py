@@ -137,7 +137,7 @@ async def read_deadletters(
     from streams.kafka import _running, ensure_topics, topic_partitions
 
     topic = settings.topics.deadletter
-    await ensure_topics(settings, only=[topic])
+    await ensure_topics(settings, only=[topic], use="Read")
     client = AIOKafkaConsumer(
         group_id=None,
         enable_auto_commit=False,
