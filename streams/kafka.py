@@ -15,7 +15,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
 
 from streams.broker import (
     Where,
@@ -112,20 +118,29 @@ async def _check_single_partition(admin: AIOKafkaAdminClient, names: list[str]) 
 
 async def check_worker_access(settings: Settings) -> None:
     """Check, before faust starts, the grants that faust would otherwise fail on late or never
-    report: it hangs, silent, without the consumer group, and its agents crash one by one
-    without the transactional ids (docs/runbook.md, "Security"). Checks Create on the dedupe
-    changelog when it is missing (faust creates it), Describe on the group (implied by Read)
-    and, under exactly_once, Describe on a transactional id of the worker's (implied by Write):
-    Kafka answers these without changing anything, and authorizes before it answers anything
-    else: a coordinator that is not there yet (a new cluster) is faust's to wait for."""
+    report: it hangs, silent, without the consumer group; its agents crash one by one without
+    the transactional ids or an output topic; it waits on an input it may not see
+    (docs/runbook.md, "Security"). Kafka answers these questions without changing anything,
+    and authorizes before it answers anything else: a coordinator that is not there yet (a new
+    cluster) is faust's to wait for."""
     await retrying(lambda: _check_worker_access(settings), "checking the worker's grants")
 
 
 async def _check_worker_access(settings: Settings) -> None:
     app_id = settings.worker.app_id
     changelog = dedupe_changelog(settings)
+    # Read and Write imply Describe: a topic the worker cannot even see lacks them. These exist
+    # (ensure_topics), so describing them cannot auto-create one on a cluster that allows it.
+    uses = {
+        settings.topics.raw: "Read",
+        settings.topics.enriched: "Write",
+        settings.topics.deadletter: "Write",
+    }
+    if settings.worker.topology == "split":
+        uses[prepared_topic(settings)] = "Read"
     async with admin_client(settings) as admin:
         if changelog not in set(await admin.list_topics()):
+            # faust creates it: ask Kafka to validate that creation, which checks Create.
             response = await admin.create_topics(
                 [NewTopic(changelog, PREPARED_PARTITIONS, settings.kafka.replication_factor)],
                 validate_only=True,
@@ -134,6 +149,11 @@ async def _check_worker_access(settings: Settings) -> None:
                 if code and code != TopicAlreadyExistsError.errno:
                     where = Where(settings.kafka, settings.kafka.bootstrap, "Create", topic)
                     raise broker_error(for_code(code)(message or topic), where)
+        for entry in await admin.describe_topics(list(uses)):
+            if entry["error_code"] == TopicAuthorizationFailedError.errno:
+                topic = entry["topic"]
+                where = Where(settings.kafka, settings.kafka.bootstrap, uses[topic], topic)
+                raise broker_error(TopicAuthorizationFailedError(topic), where)
         checks = [(app_id, GROUP_COORDINATOR, "Read")]
         if settings.worker.processing_guarantee == "exactly_once":
             # faust's ids are <app_id>-<topic group>-<partition>; this is the first of them.
