@@ -70,6 +70,7 @@ class Cluster:
             "WIRESTREAM_TOPICS_PREPARED": names.topic("prepared"),
             "WIRESTREAM_WORKER_APP_ID": names.prefix,
             "WIRESTREAM_WORKER_DATA_DIR": str(names.base / "data"),
+            # faust refuses port 0: a worker that got past a check it should fail exits at once.
             "WIRESTREAM_WEB_PORT": "0",
             "WIRESTREAM_WORKER_PROFILE": "fast",
             **self.kafka.client_env(user),
@@ -219,19 +220,39 @@ def test_an_operator_is_refused_a_topic_nobody_granted(cluster: Cluster) -> None
     assert f"Kafka denied user 'operator' Read on topic {secret!r}" in tail.error
 
 
-def test_a_worker_without_its_group_grant_stops_before_faust(cluster: Cluster) -> None:
-    """faust itself waits forever, silent, for a group it may not join."""
-    other = "ungranted-app"
-    names = {n: cluster.deployment.topic(n) for n in ("raw", "enriched", "deadletter", "prepared")}
-    everything_but_the_group = [
-        acl for acl in worker_acls(other, **names) if acl.resource is not ResourceType.GROUP
-    ]
-    cluster.kafka.grant(WORKER, everything_but_the_group)
-    run = cluster.run(WORKER, COMMANDS["worker"], WIRESTREAM_WORKER_APP_ID=other)
+@pytest.mark.parametrize(
+    ("missing", "refusal"),
+    [
+        # faust would wait forever, silent, for a group it may not join.
+        ("group", "Read on group '{app}'"),
+        # faust's agents would crash one by one while the process stays up.
+        ("txn", "Write on transactional id '{app}-0-0'"),
+        # faust would crash the agent that writes it.
+        ("deadletter", "Write on topic '{app}.deadletter'"),
+    ],
+)
+def test_a_worker_missing_a_grant_stops_before_faust(
+    cluster: Cluster, missing: str, refusal: str
+) -> None:
+    """Everything :func:`worker_acls` lists but one grant, for an app of its own: the worker
+    creates its topics, then finds the gap and names it."""
+    # Not "<prefix>-...": the fixture's prefixed grant on "<prefix>-" transactional ids would
+    # cover this app's ids too.
+    app = f"no-{missing}-{cluster.deployment.prefix}"
+    names = {n: f"{app}.{n}" for n in ("raw", "enriched", "deadletter", "prepared")}
+    dropped = {
+        "group": lambda acl: acl.resource is ResourceType.GROUP,
+        "txn": lambda acl: acl.resource is ResourceType.TRANSACTIONAL_ID,
+        "deadletter": lambda acl: acl.name == names["deadletter"] and str(acl).startswith("Write"),
+    }[missing]
+    acls = worker_acls(app, **names)
+    cluster.kafka.grant(WORKER, [acl for acl in acls if not dropped(acl)])
+    topics = {f"WIRESTREAM_TOPICS_{n.upper()}": topic for n, topic in names.items()}
+    run = cluster.run(WORKER, COMMANDS["worker"], WIRESTREAM_WORKER_APP_ID=app, **topics)
     assert run.code == 2, run.stderr
     assert run.seconds < FAIL_FAST_S
     assert run.error == (
-        f"wirestream: error: Kafka denied user 'wirestream' Read on group {other!r} at "
+        f"wirestream: error: Kafka denied user 'wirestream' {refusal.format(app=app)} at "
         f"{cluster.kafka.bootstrap}: grant it (docs/runbook.md, Security)"
     )
 
