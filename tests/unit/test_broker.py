@@ -21,7 +21,7 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
-from streams import broker
+from streams import broker, kafka
 from streams.broker import Where, bootstrap_addresses, broker_error, broker_security, retrying
 from streams.errors import (
     BrokerAuthenticationError,
@@ -238,3 +238,24 @@ def test_bootstrap_addresses(bootstrap: str, expected: list[tuple[str, int]]) ->
 def test_bad_bootstrap_is_a_config_error(bootstrap: str) -> None:
     with pytest.raises(ConfigError, match=r"kafka\.bootstrap"):
         bootstrap_addresses(bootstrap)
+
+
+def test_a_client_that_cannot_start_says_why() -> None:
+    """aiokafka's start says "Unable to bootstrap" whatever the cause; the probe names it."""
+    settings = load_settings({"WIRESTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{_closed_port()}"})
+
+    async def start_both() -> list[str]:
+        found = []
+        for client in (
+            kafka.producer(settings),
+            kafka.consumer(settings, ["t"], from_beginning=True),
+        ):
+            with pytest.raises(TransientError) as caught:
+                async with client:
+                    pass
+            found.append(str(caught.value))
+        return found
+
+    for message in asyncio.run(start_both()):
+        assert message.startswith("cannot reach Kafka at 127.0.0.1:")
+        assert "Unable to bootstrap" not in message
