@@ -149,14 +149,19 @@ class KafkaBroker:
 
 
 def start_kafka(
-    state_dir: Path, port: int | None = None, *, advertised_port: int | None = None
+    state_dir: Path,
+    port: int | None = None,
+    *,
+    advertised_port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> KafkaBroker:
     """Start a fresh single-node broker whose data lives in ``state_dir``.
 
     ``state_dir`` is wiped first, so give each broker its own directory (an empty
     ``tmp_path_factory.mktemp(...)`` is ideal); kafka.sh refuses to wipe a
     non-empty directory it did not create. ``advertised_port``: the port clients are
-    told to use, where a proxy (harness.proxy) relays to ``port``.
+    told to use, where a proxy (harness.proxy) relays to ``port``. ``extra_env``: more
+    kafka.sh settings, such as its SASL_SSL mode (harness.secure_kafka).
     """
     port = free_port() if port is None else port
     # Never the default 9093: parallel sessions each need their own controller port.
@@ -169,6 +174,9 @@ def start_kafka(
         "KAFKA_STATE_DIR": str(state_dir),
         # A developer's exported KAFKA_KEEP_DATA=1 must not leak old topics into tests.
         "KAFKA_KEEP_DATA": "0",
+        # Likewise an exported KAFKA_SECURITY: plaintext unless the caller asks.
+        "KAFKA_SECURITY": "plaintext",
+        **(extra_env or {}),
     }
     if advertised_port is not None:
         env["KAFKA_ADVERTISED_PORT"] = str(advertised_port)

@@ -9,6 +9,9 @@
     │   └── ProcessingTimeout       overran worker.item_deadline_s (streams.core.deadline)
     ├── TransientError              a passing fault outside us (broker, network): retry w/ backoff
     ├── ConfigError                 bad settings or deployment: refuse to start, say what, where
+    │   ├── BrokerAuthenticationError   Kafka refused our credentials (user, SASL mechanism)
+    │   ├── BrokerTrustError        the broker's TLS certificate is not trusted (kafka.ssl_cafile)
+    │   ├── BrokerAuthorizationError    an ACL denies us an operation on a topic, group, id
     │   └── DataFileError           a data file we need is missing, damaged or of another version
     │       ├── GazetteerMissingError   the compiled KB is not there (streams.kb.gazetteer)
     │       ├── GazetteerFormatError    the KB file cannot be read (streams.kb.gazetteer)
@@ -85,6 +88,21 @@ class TransientError(WirestreamError):
 
 class ConfigError(WirestreamError):
     """Settings or the deployment are wrong; the process refuses to start and says why."""
+
+
+class BrokerAuthenticationError(ConfigError):
+    """Kafka refused to authenticate us: a wrong user or password, or a SASL mechanism the
+    listener does not offer. Retrying cannot help; the message names user, mechanism, broker."""
+
+
+class BrokerTrustError(ConfigError):
+    """We refused the broker: its TLS certificate does not verify against ``kafka.ssl_cafile``
+    (or the system's trust store), or the TLS handshake failed (a listener that is not TLS)."""
+
+
+class BrokerAuthorizationError(ConfigError):
+    """The broker's ACLs deny our principal an operation it needs; the message names the
+    operation and the resource (topic, group, transactional id) to grant."""
 
 
 class DataFileError(ConfigError):

@@ -1,24 +1,42 @@
 """Plain aiokafka clients for the CLI: topic set-up, producing a feed, tailing the output.
 
-The worker itself runs on faust (``streams.worker.app``); these are the tools around it. aiokafka
-errors are mapped to :class:`~streams.errors.TransientError` at this boundary.
+The worker itself runs on faust (``streams.worker.app``); these are the tools around it, and the
+worker's start runs :func:`ensure_topics` before faust. Every client here takes its options from
+:func:`streams.broker.client_options`, and Kafka's failures come out mapped to the error tree by
+:func:`streams.broker.broker_error` (docs/runbook.md, "Security", says what each one means).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
 
-from streams.errors import ConfigError, TransientError
-from streams.settings import KafkaSettings, Secret, Settings, prepared_topic
+from streams.broker import (
+    Where,
+    broker_error,
+    client_options,
+    probe_broker,
+    reach_broker,
+    retrying,
+)
+from streams.errors import BrokerAuthorizationError, ConfigError
+from streams.settings import Settings, prepared_topic
+
+# FindCoordinator's key types: a consumer group, a transactional id.
+GROUP_COORDINATOR = 0
+TRANSACTION_COORDINATOR = 1
 
 DEDUPE_TABLE = "dedupe"
 # The prepared topic, and so the dedupe table co-partitioned with it, has exactly one partition:
@@ -26,59 +44,30 @@ DEDUPE_TABLE = "dedupe"
 PREPARED_PARTITIONS = 1
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerSecurity:
-    """How every client of ours (the worker's faust app and the CLI's aiokafka clients) proves
-    itself to the broker: built once from the settings by :func:`broker_security`."""
-
-    protocol: str  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
-    ssl_context: ssl.SSLContext | None  # the CA of kafka.ssl_cafile (or the system's), for SSL
-    sasl_mechanism: str | None  # for SASL
-    username: str | None
-    password: Secret | None  # revealed only where a client library takes it
-
-
-def broker_security(kafka: KafkaSettings) -> BrokerSecurity:
-    protocol = kafka.security_protocol
-    context = None
-    if protocol in ("SSL", "SASL_SSL"):
-        context = ssl.create_default_context(cafile=kafka.ssl_cafile)
-    sasl = protocol.startswith("SASL")
-    return BrokerSecurity(
-        protocol=protocol,
-        ssl_context=context,
-        sasl_mechanism=kafka.sasl_mechanism if sasl else None,
-        username=kafka.sasl_username if sasl else None,
-        password=kafka.sasl_password if sasl else None,
-    )
-
-
-def client_options(settings: Settings) -> dict[str, Any]:
-    """Connection options shared by every aiokafka client (SASL/SSL included)."""
-    security = broker_security(settings.kafka)
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka.bootstrap,
-        "security_protocol": security.protocol,
-    }
-    if security.ssl_context is not None:
-        options["ssl_context"] = security.ssl_context
-    if security.sasl_mechanism is not None:
-        options["sasl_mechanism"] = security.sasl_mechanism
-        options["sasl_plain_username"] = security.username
-        options["sasl_plain_password"] = security.password.reveal() if security.password else None
-    return options
-
-
 def dedupe_changelog(settings: Settings) -> str:
     """The dedupe table's changelog topic, named as faust names it."""
     return f"{settings.worker.app_id}-{DEDUPE_TABLE}-changelog"
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the raw, enriched, dead-letter and (split topology) prepared topics if missing;
-    returns the ones created. Refuses (ConfigError) a topic that the deciding agent or the dedupe
-    table needs in one partition but has more: decisions would then miss state again
+async def ensure_topics(
+    settings: Settings, only: Collection[str] | None = None, use: str = "Create"
+) -> list[str]:
+    """Create the raw, enriched, dead-letter and (split topology) prepared topics if missing, or
+    of those only the ones in ``only`` (a tool creates what it uses, and so needs no rights on
+    the rest); returns the ones created. ``use`` is what the caller means to do with them (Read,
+    Write): a topic the user can neither see nor create is reported as lacking that grant,
+    which would have let it see the topic.
+
+    Every command and the worker's start call this first, so it first reaches the broker
+    (:func:`reach_broker`): wrong credentials or an untrusted certificate stop the process here,
+    with the reason. Refuses (ConfigError) a topic that the deciding agent or the dedupe table
+    needs in one partition but has more: decisions would then miss state again
     (docs/architecture.md, "Topology" and "Upgrading")."""
+    await reach_broker(settings)
+    return await retrying(lambda: _ensure_topics(settings, only, use), "creating topics")
+
+
+async def _ensure_topics(settings: Settings, only: Collection[str] | None, use: str) -> list[str]:
     topics = settings.topics
     single = settings.worker.topology == "single"
     wanted = [
@@ -87,28 +76,32 @@ async def ensure_topics(settings: Settings) -> list[str]:
         (topics.deadletter, topics.deadletter_partitions),
         *([] if single else [(prepared_topic(settings), PREPARED_PARTITIONS)]),
     ]
-    admin = AIOKafkaAdminClient(**client_options(settings))
     created: list[str] = []
-    try:
-        await admin.start()
+    async with admin_client(settings) as admin:
+        # Only topics the user may Describe are listed; a hidden one is "missing" below, and
+        # the broker's answer to creating it says which.
         existing = set(await admin.list_topics())
         one = [topics.raw if single else prepared_topic(settings), dedupe_changelog(settings)]
         await _check_single_partition(admin, [name for name in one if name in existing])
         for name, partitions in wanted:
-            if name in existing:
+            if name in existing or (only is not None and name not in only):
                 continue
-            try:
-                await admin.create_topics(
-                    [NewTopic(name, partitions, settings.kafka.replication_factor)]
-                )
-                created.append(name)
-            except TopicAlreadyExistsError:
-                pass  # another process won the race; the topic is there, which is all we need
-    except KafkaConnectionError as exc:
-        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
-    finally:
-        await admin.close()
+            response = await admin.create_topics(
+                [NewTopic(name, partitions, settings.kafka.replication_factor)]
+            )
+            for topic, code, message in _results(response.topic_errors):
+                # Already there: another process won the race, which is all we need.
+                if code and code != TopicAlreadyExistsError.errno:
+                    where = Where(settings.kafka, settings.kafka.bootstrap, use, topic)
+                    raise broker_error(for_code(code)(message or topic), where)
+            created.append(name)
     return created
+
+
+def _results(entries: Iterable[Any]) -> Iterable[tuple[str, int, str | None]]:
+    """``(name, error code, message)`` of a CreateTopics answer; v0 has no message."""
+    for entry in entries:
+        yield entry[0], entry[1], entry[2] if len(entry) > 2 else None
 
 
 async def _check_single_partition(admin: AIOKafkaAdminClient, names: list[str]) -> None:
@@ -123,15 +116,107 @@ async def _check_single_partition(admin: AIOKafkaAdminClient, names: list[str]) 
             )
 
 
+async def check_worker_access(settings: Settings) -> None:
+    """Check, before faust starts, the grants that faust would otherwise fail on late or never
+    report: it hangs, silent, without the consumer group; its agents crash one by one without
+    the transactional ids or an output topic; it waits on an input it may not see
+    (docs/runbook.md, "Security"). Kafka answers these questions without changing anything,
+    and authorizes before it answers anything else: a coordinator that is not there yet (a new
+    cluster) is faust's to wait for."""
+    await retrying(lambda: _check_worker_access(settings), "checking the worker's grants")
+
+
+async def _check_worker_access(settings: Settings) -> None:
+    app_id = settings.worker.app_id
+    changelog = dedupe_changelog(settings)
+    # Read and Write imply Describe: a topic the worker cannot even see lacks them. These exist
+    # (ensure_topics), so describing them cannot auto-create one on a cluster that allows it.
+    uses = {
+        settings.topics.raw: "Read",
+        settings.topics.enriched: "Write",
+        settings.topics.deadletter: "Write",
+    }
+    if settings.worker.topology == "split":
+        uses[prepared_topic(settings)] = "Read"
+    async with admin_client(settings) as admin:
+        if changelog not in set(await admin.list_topics()):
+            # faust creates it: ask Kafka to validate that creation, which checks Create.
+            response = await admin.create_topics(
+                [NewTopic(changelog, PREPARED_PARTITIONS, settings.kafka.replication_factor)],
+                validate_only=True,
+            )
+            for topic, code, message in _results(response.topic_errors):
+                if code and code != TopicAlreadyExistsError.errno:
+                    where = Where(settings.kafka, settings.kafka.bootstrap, "Create", topic)
+                    raise broker_error(for_code(code)(message or topic), where)
+        for entry in await admin.describe_topics(list(uses)):
+            if entry["error_code"] == TopicAuthorizationFailedError.errno:
+                topic = entry["topic"]
+                where = Where(settings.kafka, settings.kafka.bootstrap, uses[topic], topic)
+                raise broker_error(TopicAuthorizationFailedError(topic), where)
+        checks = [(app_id, GROUP_COORDINATOR, "Read")]
+        if settings.worker.processing_guarantee == "exactly_once":
+            # faust's ids are <app_id>-<topic group>-<partition>; this is the first of them.
+            checks.append((f"{app_id}-0-0", TRANSACTION_COORDINATOR, "Write"))
+        for key, kind, operation in checks:
+            try:
+                await admin.find_coordinator(key, kind)
+            except KafkaError as exc:
+                where = Where(settings.kafka, settings.kafka.bootstrap, operation, key)
+                error = broker_error(exc, where)
+                if isinstance(error, BrokerAuthorizationError):
+                    raise error from None
+
+
+async def topic_partitions(
+    settings: Settings, topic: str, operation: str = "Describe"
+) -> list[int]:
+    """The partition numbers of ``topic``; BrokerAuthorizationError when the user may not see
+    it (``operation`` names what the caller wanted to do), ConfigError when it does not exist."""
+    async with admin_client(settings) as admin:
+        described = await admin.describe_topics([topic])
+    for entry in described:
+        if entry["topic"] == topic and entry["error_code"]:
+            where = Where(settings.kafka, settings.kafka.bootstrap, operation, topic)
+            raise broker_error(for_code(entry["error_code"])(topic), where)
+    return sorted(
+        p["partition"] for t in described if t["topic"] == topic for p in t.get("partitions", ())
+    )
+
+
 @asynccontextmanager
-async def _running(client: Any, settings: Settings) -> AsyncIterator[Any]:
-    """Start an aiokafka client, mapping "no broker" to TransientError, and always stop it."""
+async def admin_client(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client; Kafka's failures inside the block come out mapped."""
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    where = Where(settings.kafka, settings.kafka.bootstrap)
+    try:
+        await admin.start()
+        yield admin
+    except KafkaError as exc:
+        raise broker_error(exc, where) from None
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def _running(
+    client: Any, settings: Settings, operation: str = "Describe"
+) -> AsyncIterator[Any]:
+    """Start an aiokafka client and always stop it. Kafka's failures come out mapped, an
+    authorization failure as the refusal of ``operation`` (Read for a consumer, Write for a
+    producer)."""
+    where = Where(settings.kafka, settings.kafka.bootstrap, operation)
     try:
         await client.start()
     except KafkaConnectionError as exc:
-        raise TransientError(f"cannot reach Kafka at {settings.kafka.bootstrap}: {exc}") from None
+        await client.stop()
+        # "Unable to bootstrap" whatever the cause: the probe tells a refusal from an absence.
+        await probe_broker(settings)
+        raise broker_error(exc, where) from None
     try:
         yield client
+    except KafkaError as exc:
+        raise broker_error(exc, where) from None
     finally:
         await client.stop()
 
@@ -139,7 +224,7 @@ async def _running(client: Any, settings: Settings) -> AsyncIterator[Any]:
 @asynccontextmanager
 async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
     client = AIOKafkaProducer(acks="all", linger_ms=5, **client_options(settings))
-    async with _running(client, settings) as started:
+    async with _running(client, settings, "Write") as started:
         yield started
 
 
@@ -153,7 +238,8 @@ async def produce_values(
     progress: Any = None,
 ) -> int:
     """Send ``(key, value, headers)`` records in batches and wait for every ack; returns the
-    count sent. ``progress`` (a tqdm bar, say) is updated as batches are acknowledged."""
+    count sent. ``progress`` (a tqdm bar, say) is updated as batches are acknowledged. Kafka's
+    refusals (an ACL, a message too large) come out mapped by :func:`producer`."""
     sent = 0
     async with producer(settings) as client:
         pending: list[asyncio.Future[Any]] = []
@@ -166,10 +252,7 @@ async def produce_values(
 
 
 async def _settle(pending: list[asyncio.Future[Any]], progress: Any) -> int:
-    try:
-        await asyncio.gather(*pending)
-    except KafkaError as exc:
-        raise TransientError(f"the broker did not accept a message: {exc}") from None
+    await asyncio.gather(*pending)
     count = len(pending)
     if progress is not None:
         progress.update(count)
@@ -190,5 +273,5 @@ async def consumer(
         isolation_level="read_committed",
         **client_options(settings),
     )
-    async with _running(client, settings) as started:
+    async with _running(client, settings, "Read") as started:
         yield started

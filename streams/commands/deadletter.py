@@ -133,10 +133,11 @@ async def read_deadletters(
     summarised, or scanned for replay markers, in little memory."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    from streams.kafka import _running, client_options, ensure_topics
+    from streams.broker import client_options
+    from streams.kafka import _running, ensure_topics, topic_partitions
 
     topic = settings.topics.deadletter
-    await ensure_topics(settings)
+    await ensure_topics(settings, only=[topic], use="Read")
     client = AIOKafkaConsumer(
         group_id=None,
         enable_auto_commit=False,
@@ -145,8 +146,10 @@ async def read_deadletters(
         isolation_level="read_committed",
         **client_options(settings),
     )
-    async with _running(client, settings):
-        known = await _partitions(settings, topic)
+    async with _running(client, settings, "Read"):
+        # A consumer without a subscription keeps no metadata for the topic; the admin
+        # client's describe is the public way to list its partitions.
+        known = await topic_partitions(settings, topic, "Read")
         tps = [TopicPartition(topic, p) for p in known]
         if not tps:
             return
@@ -166,24 +169,6 @@ async def read_deadletters(
                         d = parse_record(m.partition, m.offset, m.key, m.value, m.headers)
                         yield d if keep_value(d) else dataclasses.replace(d, value=b"", headers={})
             pending = {tp for tp in pending if await client.position(tp) < ends[tp]}
-
-
-async def _partitions(settings: Settings, topic: str) -> list[int]:
-    # A consumer without a subscription keeps no metadata for the topic; the admin client's
-    # describe_topics is the public way to list its partitions.
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    from streams.kafka import client_options
-
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    try:
-        await admin.start()
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(
-        p["partition"] for t in described if t["topic"] == topic for p in t.get("partitions", ())
-    )
 
 
 @dataclass

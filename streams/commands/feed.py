@@ -41,7 +41,7 @@ async def run_produce(settings: Settings, paths: list[str], topic: str, progress
     if missing:
         print(f"wirestream produce: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    await ensure_topics(settings)
+    await ensure_topics(settings, only=[topic], use="Write")
     with tqdm(
         unit="msg",
         desc=f"produce {topic}",
@@ -85,7 +85,7 @@ async def run_tail(settings: Settings, args: argparse.Namespace) -> int:
     topics = [settings.topics.enriched]
     if args.deadletters:
         topics.append(settings.topics.deadletter)
-    await ensure_topics(settings)
+    await ensure_topics(settings, only=topics, use="Read")
     seen = 0
     async with consumer(settings, topics, from_beginning=args.from_beginning) as client:
         while args.max is None or seen < args.max:

@@ -8,7 +8,7 @@ import signal
 import threading
 from typing import Any, NoReturn
 
-from streams.kafka import ensure_topics
+from streams.kafka import check_worker_access, ensure_topics
 from streams.logs import get_logger
 from streams.settings import Settings, redacted
 from streams.worker.app import build_worker
@@ -31,8 +31,11 @@ def run_worker(settings: Settings) -> NoReturn:
 
     log.info("worker_starting", settings=redacted(settings))
     # Our own topic creation, so the partition counts are the configured ones even when faust
-    # would otherwise declare a topic with its defaults.
-    asyncio.run(ensure_topics(settings))
+    # would otherwise declare a topic with its defaults. It reaches the broker first, so wrong
+    # credentials or an untrusted certificate stop the worker here with the reason (faust says
+    # "Unable to bootstrap", as for a broker that is down), and so do the missing grants that
+    # faust would hang on (docs/runbook.md, "Security").
+    asyncio.run(_check_broker(settings))
     # asyncio.run() leaves no current loop behind, and faust builds its services on one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = build_worker(settings)
@@ -48,6 +51,11 @@ def run_worker(settings: Settings) -> NoReturn:
     # faust's start-up spinner writes terminal escapes even into a log file.
     faust_worker.spinner = None
     faust_worker.execute_from_commandline()  # exits the process when the worker stops
+
+
+async def _check_broker(settings: Settings) -> None:
+    await ensure_topics(settings)
+    await check_worker_access(settings)
 
 
 def _arm_watchdog(timeout_s: float, reason: str) -> None:

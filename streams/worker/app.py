@@ -17,8 +17,9 @@ from typing import Any
 
 import faust
 
+from streams.broker import broker_security
 from streams.core.pipeline import Pipeline
-from streams.kafka import DEDUPE_TABLE, PREPARED_PARTITIONS, broker_security
+from streams.kafka import DEDUPE_TABLE, PREPARED_PARTITIONS
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.settings import KafkaSettings, Settings, prepared_topic
@@ -48,7 +49,7 @@ def broker_urls(bootstrap: str) -> list[str]:
 
 
 def broker_credentials(kafka: KafkaSettings) -> Any:
-    """faust credentials for SASL/SSL (:func:`streams.kafka.broker_security`), or None."""
+    """faust credentials for SASL/SSL (:func:`streams.broker.broker_security`), or None."""
     security = broker_security(kafka)
     if security.sasl_mechanism is not None:
         return faust.SASLCredentials(
@@ -115,6 +116,9 @@ def faust_app(settings: Settings, **options: Any) -> faust.App:
         web_host=settings.web.bind,
         web_port=settings.web.port,
         autodiscover=False,
+        # No leader election: nothing here runs on the leader alone, and the election topic
+        # (<app_id>-__assignor-__leader) would be one more topic to create and grant.
+        topic_disable_leader=True,
         producer_linger=settings.worker.producer_linger_s,
         **options,
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiokafka.client import AIOKafkaClient
 
-from streams.kafka import client_options
+from streams.broker import client_options
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.settings import Settings
