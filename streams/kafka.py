@@ -21,6 +21,11 @@ from streams.errors import ConfigError, TransientError
 from streams.settings import KafkaSettings, Secret, Settings, prepared_topic
 
 DEDUPE_TABLE = "dedupe"
+STORY_TABLE = (
+    "stories"  # the story state, beside the dedupe table (docs/architecture.md, "Stories")
+)
+# The stories topic holds the latest record per story: compaction keeps it, tombstones clear it.
+STORIES_TOPIC_CONFIG = {"cleanup.policy": "compact"}
 # The prepared topic, and so the dedupe table co-partitioned with it, has exactly one partition:
 # every dedupe decision meets the whole state (docs/architecture.md, "Topology").
 PREPARED_PARTITIONS = 1
@@ -86,20 +91,30 @@ async def ensure_topics(settings: Settings) -> list[str]:
         (topics.enriched, topics.enriched_partitions),
         (topics.deadletter, topics.deadletter_partitions),
         *([] if single else [(prepared_topic(settings), PREPARED_PARTITIONS)]),
+        (topics.stories, topics.stories_partitions),
     ]
+    configs = {topics.stories: STORIES_TOPIC_CONFIG}
     admin = AIOKafkaAdminClient(**client_options(settings))
     created: list[str] = []
     try:
         await admin.start()
         existing = set(await admin.list_topics())
         one = [topics.raw if single else prepared_topic(settings), dedupe_changelog(settings)]
+        one.append(f"{settings.worker.app_id}-{STORY_TABLE}-changelog")
         await _check_single_partition(admin, [name for name in one if name in existing])
         for name, partitions in wanted:
             if name in existing:
                 continue
             try:
                 await admin.create_topics(
-                    [NewTopic(name, partitions, settings.kafka.replication_factor)]
+                    [
+                        NewTopic(
+                            name,
+                            partitions,
+                            settings.kafka.replication_factor,
+                            topic_configs=configs.get(name, {}),
+                        )
+                    ]
                 )
                 created.append(name)
             except TopicAlreadyExistsError:

@@ -88,6 +88,9 @@ class TopicSettings:
     raw_partitions: int = 4
     enriched_partitions: int = 4
     deadletter_partitions: int = 1
+    # One record per story, keyed by story id, compacted (docs/architecture.md, "Stories").
+    stories: str = "wire.stories"
+    stories_partitions: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,20 @@ _LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
+class StorySettings:
+    # A story leaves the state, and a tombstone is written for its key on topics.stories, when
+    # its last item is older than window_s or more than max_stories are held (the least recently
+    # updated first). At or above the dedupe bounds no later item can open a closed story again
+    # (docs/architecture.md, "Stories").
+    window_s: float = 7 * 24 * 3600.0
+    max_stories: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.max_stories < 1:
+            raise ConfigError(f"stories.max_stories must be at least 1, not {self.max_stories}")
+
+
+@dataclass(frozen=True, slots=True)
 class WebSettings:
     bind: str = "127.0.0.1"
     port: int = 6066
@@ -211,6 +228,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     langid: LangidSettings = field(default_factory=LangidSettings)
     entities: EntitySettings = field(default_factory=EntitySettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     web: WebSettings = field(default_factory=WebSettings)
     log: LogSettings = field(default_factory=LogSettings)
 

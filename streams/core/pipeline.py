@@ -142,6 +142,7 @@ class Enriched:
     dedupe: DedupeResult
     event: EnrichedEvent | None
     stage_seconds: dict[str, float]
+    source: str | None = None  # the item's source, also without an event (its story counts it)
 
 
 class Pipeline:
@@ -224,7 +225,7 @@ class Pipeline:
         )
         seconds["dedupe"] = seconds.get("dedupe", 0.0) + time.perf_counter() - tick
         if dedupe.status is DedupeStatus.DUPLICATE and not enrich_duplicates:
-            return Enriched(dedupe, None, seconds)
+            return Enriched(dedupe, None, seconds, source)
         norm = prepared.normalized
         event = EnrichedEvent(
             id=prepared.event_id,
@@ -242,7 +243,7 @@ class Pipeline:
             limits=prepared.limits,
             extra=prepared.extra,
         )
-        return Enriched(dedupe, event, seconds)
+        return Enriched(dedupe, event, seconds, source)
 
     def enrich(
         self,
@@ -262,7 +263,7 @@ class Pipeline:
             early = self.deduper.peek(keys, now=received_at, origin=origin)
             seconds["dedupe"] = time.perf_counter() - tick
             if early is not None and early.status is DedupeStatus.DUPLICATE:
-                return Enriched(early, None, seconds)
+                return Enriched(early, None, seconds, raw.source or norm.source_name)
         prepared = self._analyse(raw, norm, seconds)
         return self.decide(
             prepared, received_at=received_at, origin=origin, enrich_duplicates=enrich_duplicates
