@@ -14,6 +14,8 @@ and says how each item changed it:
 from streams.core.stories.book import Closed, ClosedStory, StoryBook, StoryUpdate
 from streams.core.stories.codec import pack, unpack
 from streams.core.stories.state import (
+    CHANGE_HEADER,
+    CLOSED_HEADER,
     STORY_SCHEMA,
     Advance,
     Change,
@@ -25,6 +27,8 @@ from streams.core.stories.state import (
 )
 
 __all__ = [
+    "CHANGE_HEADER",
+    "CLOSED_HEADER",
     "STORY_SCHEMA",
     "Advance",
     "Change",

@@ -43,6 +43,10 @@ RECENT_ORIGINS = 32  # raw origins of the story's latest items, to recognise a r
 HEADLINE_CHARS = 300
 UNDETERMINED = "und"
 STORY_SCHEMA = "wirestream.story.v1"
+# The record's Kafka headers (part of the contract): what changed, and on a tombstone (no value)
+# why the story left the window, so that a consumer can route without parsing the value.
+CHANGE_HEADER = "story-change"
+CLOSED_HEADER = "story-closed"
 
 
 class Change(StrEnum):

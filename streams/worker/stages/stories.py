@@ -17,13 +17,15 @@ from typing import Any, Protocol
 import orjson
 
 from streams.core.pipeline import Enriched
-from streams.core.stories import STORY_SCHEMA, StoryBook, StoryItem, StoryUpdate
+from streams.core.stories import (
+    CHANGE_HEADER,
+    CLOSED_HEADER,
+    STORY_SCHEMA,
+    StoryBook,
+    StoryItem,
+    StoryUpdate,
+)
 from streams.metrics import Metrics
-
-# The change that made a record (its last_change), and why a tombstone was written, as headers:
-# a consumer can route on them without parsing the value (a tombstone has none).
-CHANGE_HEADER = "story-change"
-CLOSED_HEADER = "story-closed"
 
 
 class StorySender(Protocol):
