@@ -142,6 +142,7 @@ async def read_stories(settings: Settings) -> AsyncIterator[StoryMessage]:
     topic = settings.topics.stories
     client = AIOKafkaConsumer(
         group_id=None,
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
         isolation_level="read_committed",  # an aborted transaction's story update never happened
         **client_options(settings),
@@ -151,8 +152,12 @@ async def read_stories(settings: Settings) -> AsyncIterator[StoryMessage]:
         if not tps:
             return
         client.assign(tps)
+        # Explicit offsets: a seek to the beginning can lose a race with the reset that assign()
+        # starts, and leave the consumer at the end.
+        starts = await client.beginning_offsets(tps)
         ends = await client.end_offsets(tps)
-        client.seek_to_beginning(*tps)
+        for tp in tps:
+            client.seek(tp, starts[tp])
         pending = {tp for tp in tps if await client.position(tp) < ends[tp]}
         idle = 0
         while pending and idle < IDLE_FETCHES:
