@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,35 @@ def read_all(
         return records
 
     return asyncio.run(run())
+
+
+def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str]) -> None:
+    """Create a topic with its own configs (a test's small segments, say) before a worker would
+    create it with the defaults."""
+
+    async def run() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
+
+
+def set_topic_configs(bootstrap: str, name: str, configs: dict[str, str]) -> None:
+    """Replace a topic's configs (Kafka's AlterConfigs: those not named go back to defaults)."""
+
+    async def run() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=configs)
+            (response,) = await admin.alter_configs([resource])
+            errors = [r for r in response.resources if r[0] != 0]
+            assert not errors, errors
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
