@@ -120,3 +120,14 @@ def test_the_store_stays_within_its_bounds(updates: list[tuple[str, float]], lim
 
 def _state(story: str, at: float) -> Any:
     return StoryBook({}, DAY, 1).update(item(story, at)).advance.state
+
+
+def test_a_state_changed_behind_the_books_back_is_read_from_the_store() -> None:
+    store: dict[str, Any] = {}
+    book = StoryBook(store, DAY, 10)
+    book.update(item("a", T0))
+    assert book.get("a") is book.get("a")  # the state just written, not decoded again
+    replaced = book.update(item("a", T0 + 1)).advance.state
+    store["a"] = pack(_state("a", T0 + 2))  # another worker's write, read back on recovery
+    assert book.get("a") != replaced
+    assert book.get("a") == _state("a", T0 + 2)

@@ -91,5 +91,6 @@ def _entity_row(e: StoryEntity) -> list[Any]:
 
 
 def _entity(row: list[Any]) -> StoryEntity:
+    # The hot part of reading a state (up to 140 entities): no conversions but the one needed.
     entity_id, name, etype, count, items, lists = row
-    return StoryEntity(entity_id, name, etype, int(count), int(items), tuple(lists))
+    return StoryEntity(entity_id, name, etype, count, items, tuple(lists) if lists else ())

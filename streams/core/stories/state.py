@@ -36,7 +36,7 @@ from streams.core.text import cut_at_space
 from streams.models import DedupeResult, DedupeStatus, EnrichedEvent, Entity
 
 TOP_ENTITIES = 20  # entities a record reports
-TRACKED_ENTITIES = 60  # entities the state keeps, so that the top 20 stay right as counts move
+TRACKED_ENTITIES = 40  # entities the state keeps, so that the top 20 stay right as counts move
 MAX_HITS = 100  # watchlisted entities the state keeps
 MAX_SOURCES = 200  # sources counted by name; items of further sources count in other_sources
 RECENT_ORIGINS = 32  # raw origins of the story's latest items, to recognise a replay
@@ -261,7 +261,9 @@ def _merged(
 def _plus_entity(known: StoryEntity | None, new: StoryEntity) -> StoryEntity:
     if known is None:
         return new
-    lists = tuple(sorted({*known.watchlists, *new.watchlists}))
+    lists = known.watchlists
+    if new.watchlists and new.watchlists != lists:
+        lists = tuple(sorted({*lists, *new.watchlists}))
     return StoryEntity(
         known.id, known.name, known.type, known.count + new.count, known.items + 1, lists
     )
