@@ -97,8 +97,9 @@ async def run_tail(settings: Settings, args: argparse.Namespace) -> int:
             seen += 1
             if msg.topic == settings.topics.deadletter:
                 line = describe_deadletter(msg.value or b"", list(msg.headers or ()))
-            elif msg.topic == settings.topics.stories and not args.json:
-                line = describe_story_message(msg.key, msg.value, list(msg.headers or ()))
+            elif msg.topic == settings.topics.stories:
+                headers = list(msg.headers or ())
+                line = describe_story_message(msg.key, msg.value, headers, as_json=args.json)
             elif args.json:
                 line = (msg.value or b"").decode()
             else:

@@ -85,18 +85,14 @@ def describe_history(history: list[StoryMessage], *, as_json: bool) -> list[str]
     expected = 1
     for message in history:
         record = message.record
-        if record is None:
-            closed = {"story_id": message.story_id, "closed": message.closed}
-            lines.append(orjson.dumps(closed).decode() if as_json else _closed_line(message))
-            expected = 1  # a later record of the key is the story opened again
-            continue
-        version = int(record.get("version", 0))
+        version = 0 if record is None else int(record.get("version", 0))
         if version > expected and not as_json:
             gone = f"version {expected}"
             if version > expected + 1:
                 gone = f"versions {expected}-{version - 1}"
             lines.append(f"  ({gone} removed by compaction)")
-        lines.append(orjson.dumps(record).decode() if as_json else describe_story(record))
+        lines.append(_line(message, as_json=as_json))
+        # After a tombstone, a later record of the key is the story opened again, at version 1.
         expected = version + 1
     return lines
 
@@ -122,11 +118,18 @@ def describe_story(record: dict[str, Any]) -> str:
 
 
 def describe_story_message(
-    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], *, as_json: bool
 ) -> str:
     """A record of the stories topic as ``wirestream tail --stories`` prints it."""
-    message = _message(0, 0, key, value, headers)
-    return _closed_line(message) if message.record is None else describe_story(message.record)
+    return _line(_message(0, 0, key, value, headers), as_json=as_json)
+
+
+def _line(message: StoryMessage, *, as_json: bool) -> str:
+    record = message.record
+    if as_json:
+        closed = {"story_id": message.story_id, "closed": message.closed}
+        return orjson.dumps(closed if record is None else record).decode()
+    return _closed_line(message) if record is None else describe_story(record)
 
 
 def _closed_line(message: StoryMessage) -> str:

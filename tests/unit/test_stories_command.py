@@ -72,7 +72,14 @@ def test_a_story_history_as_json() -> None:
 
 
 def test_tail_lines_for_a_record_and_a_tombstone() -> None:
-    value = orjson.dumps(record(1))
-    assert "v1   new_story" in describe_story_message(b"5a1e0000deadbeef", value, [])
-    tombstone = describe_story_message(b"5a1e0000deadbeef", None, [("story-closed", b"count")])
+    key, value, closed = b"5a1e0000deadbeef", orjson.dumps(record(1)), [("story-closed", b"count")]
+    assert "v1   new_story" in describe_story_message(key, value, [], as_json=False)
+    later = orjson.dumps(record(3))  # tail shows what comes, whatever came before
+    assert "v3   new_language" in describe_story_message(key, later, [], as_json=False)
+    tombstone = describe_story_message(key, None, closed, as_json=False)
     assert tombstone == "STORY 5a1e0000deadbeef closed (count): a tombstone"
+    assert orjson.loads(describe_story_message(key, value, [], as_json=True)) == record(1)
+    assert orjson.loads(describe_story_message(key, None, closed, as_json=True)) == {
+        "story_id": "5a1e0000deadbeef",
+        "closed": "count",
+    }
