@@ -21,9 +21,8 @@ from streams.errors import ConfigError, TransientError
 from streams.settings import KafkaSettings, Secret, Settings, prepared_topic
 
 DEDUPE_TABLE = "dedupe"
-STORY_TABLE = (
-    "stories"  # the story state, beside the dedupe table (docs/architecture.md, "Stories")
-)
+# The story state, beside the dedupe table (docs/architecture.md, "Stories").
+STORY_TABLE = "stories"
 # The stories topic holds the latest record per story: compaction keeps it, tombstones clear it.
 STORIES_TOPIC_CONFIG = {"cleanup.policy": "compact"}
 # The prepared topic, and so the dedupe table co-partitioned with it, has exactly one partition:
@@ -80,10 +79,10 @@ def dedupe_changelog(settings: Settings) -> str:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the raw, enriched, dead-letter and (split topology) prepared topics if missing;
-    returns the ones created. Refuses (ConfigError) a topic that the deciding agent or the dedupe
-    table needs in one partition but has more: decisions would then miss state again
-    (docs/architecture.md, "Topology" and "Upgrading")."""
+    """Create the raw, enriched, dead-letter, stories (compacted) and (split topology) prepared
+    topics if missing; returns the ones created. Refuses (ConfigError) a topic that the deciding
+    agent or the dedupe table needs in one partition but has more: decisions would then miss
+    state again (docs/architecture.md, "Topology" and "Upgrading")."""
     topics = settings.topics
     single = settings.worker.topology == "single"
     wanted = [
