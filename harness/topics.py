@@ -130,3 +130,27 @@ def set_topic_configs(bootstrap: str, name: str, configs: dict[str, str]) -> Non
             await admin.close()
 
     asyncio.run(run())
+
+
+def topic_configs(bootstrap: str, name: str, timeout: float = 10.0) -> dict[str, str]:
+    """A topic's configs as the broker reports them (its own and the defaults); a topic created
+    a moment ago may take a few tries to be known."""
+
+    async def run() -> dict[str, str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                resource = ConfigResource(ConfigResourceType.TOPIC, name)
+                (response,) = await admin.describe_configs([resource])
+                (described,) = response.resources
+                error_code, entries = described[0], described[4]
+                if error_code == 0:
+                    return {str(entry[0]): str(entry[1]) for entry in entries}
+                assert time.monotonic() < deadline, described
+                await asyncio.sleep(0.2)
+        finally:
+            await admin.close()
+
+    return asyncio.run(run())

@@ -15,7 +15,14 @@ from typing import Any
 import orjson
 
 from harness.stories import WORDS
-from harness.topics import Record, create_topic, read_all, send, set_topic_configs
+from harness.topics import (
+    Record,
+    create_topic,
+    read_all,
+    send,
+    set_topic_configs,
+    topic_configs,
+)
 from harness.worker import WIRESTREAM
 from tests.conftest import ROOT, SAMPLE_FEED
 from tests.integration.conftest import Deployment, worker_env
@@ -74,6 +81,10 @@ def test_one_story_in_three_languages_from_two_sources_with_a_correction(
     # The full profile: translations need the sentence embeddings. Two workers: each prepares
     # some raw partitions, and the one that owns the prepared topic's partition decides.
     deployment.create_topics()
+    assert (
+        topic_configs(deployment.kafka.bootstrap, deployment.topic("stories"))["cleanup.policy"]
+        == "compact"
+    )
     first = deployment.worker().start(ready_timeout=120)
     second = deployment.worker().start(ready_timeout=120)
     first.wait_ready(60)

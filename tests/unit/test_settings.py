@@ -141,3 +141,12 @@ def test_bad_watchlists_fail_at_start(lists: str, error: str) -> None:
     env = {"WIRESTREAM_ENTITIES_WATCHLISTS": lists, "WIRESTREAM_ENTITIES_WATCHLIST_PATH": "w.jsonl"}
     with pytest.raises(ConfigError, match=error):
         load_settings(env)
+
+
+def test_story_settings() -> None:
+    env = {"WIRESTREAM_TOPICS_STORIES": "news.stories", "WIRESTREAM_STORIES_WINDOW_S": "3600"}
+    settings = load_settings(env)
+    assert (settings.topics.stories, settings.stories.window_s) == ("news.stories", 3600.0)
+    assert settings.stories.max_stories == 100_000
+    with pytest.raises(ConfigError, match="max_stories must be at least 1"):
+        load_settings({"WIRESTREAM_STORIES_MAX_STORIES": "0"})
