@@ -94,6 +94,7 @@ def system_env(
         "WIRESTREAM_TOPICS_RAW": f"{prefix}.raw",
         "WIRESTREAM_TOPICS_ENRICHED": f"{prefix}.enriched",
         "WIRESTREAM_TOPICS_DEADLETTER": f"{prefix}.deadletter",
+        "WIRESTREAM_TOPICS_STORIES": f"{prefix}.stories",
         "WIRESTREAM_WORKER_APP_ID": prefix,
         "WIRESTREAM_WORKER_DATA_DIR": str(data_dir),
         "WIRESTREAM_WEB_PORT": str(web_port),

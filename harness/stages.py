@@ -1,6 +1,7 @@
 """The worker's processors without a broker: a recording publisher stands in for Kafka. In the
 split topology what stage 1 forwards is handed to stage 2 as the prepared topic would hand it;
-the single topology's one processor takes the raw message alone."""
+the single topology's one processor takes the raw message alone. The deciding processor keeps
+its stories in a dict; what it sends to the stories topic is recorded in ``stories``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from streams.core.pipeline import Pipeline
+from streams.core.stories import StoryBook
 from streams.metrics import Metrics
 from streams.worker.policies import deadletter_policy
 from streams.worker.stages.base import Preparer, ProcessorOptions
@@ -35,10 +37,14 @@ class Message:
 class RecordingPublisher:
     published: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = field(default_factory=list)
     forwarded: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = field(default_factory=list)
+    stories: list[tuple[bytes, bytes | None, dict[str, bytes]]] = field(default_factory=list)
     dead: list[tuple[bytes | None, bytes, dict[str, bytes]]] = field(default_factory=list)
 
     async def publish(self, key: bytes, value: bytes, headers: Any) -> None:
         self.published.append((key, value, list(headers)))
+
+    async def story(self, key: bytes, value: bytes | None, headers: Any) -> None:
+        self.stories.append((key, value, dict(headers)))
 
     async def forward(self, key: bytes, value: bytes, headers: Any) -> None:
         self.forwarded.append((key, value, list(headers)))
@@ -59,9 +65,11 @@ class Stages:
         pool: Preparer | None = None,
         item_deadline_s: float = 5.0,
         offload_min_bytes: int = 16_384,
+        stories: StoryBook | None = None,
     ) -> None:
         self.publisher = publisher or RecordingPublisher()
         self.pool = pool
+        self.stories = stories if stories is not None else StoryBook({}, 7 * 86400.0, 100_000)
         self.metrics = Metrics(CollectorRegistry())
         options = ProcessorOptions(
             max_item_bytes=1 << 20,
@@ -83,7 +91,9 @@ class OneStage(Stages):
 
     def __init__(self, pipeline: Pipeline, **options: Any) -> None:
         super().__init__(pipeline, **options)
-        self.enrich = EnrichProcessor(*self.args, policy=deadletter_policy, pool=self.pool)
+        self.enrich = EnrichProcessor(
+            *self.args, policy=deadletter_policy, pool=self.pool, stories=self.stories
+        )
 
     async def handle(self, msg: Message) -> str:
         return await self.enrich.handle(msg)
@@ -95,7 +105,7 @@ class TwoStages(Stages):
     def __init__(self, pipeline: Pipeline, **options: Any) -> None:
         super().__init__(pipeline, **options)
         self.prepare = PrepareProcessor(*self.args, policy=deadletter_policy, pool=self.pool)
-        self.decide = DecideProcessor(*self.args, policy=deadletter_policy)
+        self.decide = DecideProcessor(*self.args, policy=deadletter_policy, stories=self.stories)
 
     async def handle(self, msg: Message) -> str:
         """The raw message through both stages; returns the final outcome."""

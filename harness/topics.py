@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 
 @dataclass(frozen=True)
@@ -94,5 +96,61 @@ def read_all(
         finally:
             await consumer.stop()
         return records
+
+    return asyncio.run(run())
+
+
+def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str]) -> None:
+    """Create a topic with its own configs (a test's small segments, say) before a worker would
+    create it with the defaults."""
+
+    async def run() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
+
+
+def set_topic_configs(bootstrap: str, name: str, configs: dict[str, str]) -> None:
+    """Replace a topic's configs (Kafka's AlterConfigs: those not named go back to defaults)."""
+
+    async def run() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=configs)
+            (response,) = await admin.alter_configs([resource])
+            errors = [r for r in response.resources if r[0] != 0]
+            assert not errors, errors
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
+
+
+def topic_configs(bootstrap: str, name: str, timeout: float = 10.0) -> dict[str, str]:
+    """A topic's configs as the broker reports them (its own and the defaults); a topic created
+    a moment ago may take a few tries to be known."""
+
+    async def run() -> dict[str, str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                resource = ConfigResource(ConfigResourceType.TOPIC, name)
+                (response,) = await admin.describe_configs([resource])
+                (described,) = response.resources
+                error_code, entries = described[0], described[4]
+                if error_code == 0:
+                    return {str(entry[0]): str(entry[1]) for entry in entries}
+                assert time.monotonic() < deadline, described
+                await asyncio.sleep(0.2)
+        finally:
+            await admin.close()
 
     return asyncio.run(run())

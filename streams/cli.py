@@ -4,7 +4,9 @@
     wirestream enrich [FILE ...]   run the enrichment core on files, no broker; JSONL to stdout
     wirestream produce FILE ...    feed raw items into the raw topic
     wirestream tail                print enriched events (and dead letters) readably
-    wirestream topics              create the raw, enriched, dead-letter and prepared topics
+    wirestream tail --stories      print story records readably, as they change
+    wirestream stories [STORY_ID]  the stories on the stories topic, or one story's versions
+    wirestream topics              create the topics: raw, enriched, dead-letter, stories, prepared
     wirestream deadletter inspect  summarise dead letters by reason
     wirestream deadletter replay   re-inject selected dead letters into the raw topic
     wirestream similarity FILE     score pairs of items as the dedupe stage would
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from streams import __version__
-from streams.commands import deadletter, similarity
+from streams.commands import deadletter, similarity, stories
 from streams.errors import WirestreamError
 from streams.logs import configure_logging
 from streams.settings import Settings, load_settings
@@ -75,13 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
     tail.add_argument("--deadletters", action="store_true", help="also print dead letters")
     tail.add_argument("--json", action="store_true", help="print the raw JSON events")
+    tail.add_argument(
+        "--stories", action="store_true", help="print the story records instead of the events"
+    )
     tail.add_argument("--max", type=int, help="stop after this many events")
     tail.add_argument("--idle-timeout", type=float, help="stop after this many idle seconds")
 
     sub.add_parser(
-        "topics", help="create the raw, enriched, dead-letter and prepared topics if missing"
+        "topics",
+        help="create the raw, enriched, dead-letter, stories and prepared topics if missing",
     )
     deadletter.add_parser(sub)
+    stories.add_parser(sub)
     similarity.add_parser(sub)
     return parser
 
@@ -141,6 +148,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noqa: PLR
         return deadletter.run_deadletter(settings, args)
     if args.command == "similarity":
         return similarity.run_similarity(settings, args)
+    if args.command == "stories":
+        return stories.run_stories(settings, args)
     from streams.kafka import ensure_topics
 
     created = asyncio.run(ensure_topics(settings))

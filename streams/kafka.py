@@ -39,6 +39,17 @@ GROUP_COORDINATOR = 0
 TRANSACTION_COORDINATOR = 1
 
 DEDUPE_TABLE = "dedupe"
+# The story state, beside the dedupe table (docs/architecture.md, "Stories").
+STORY_TABLE = "stories"
+# The stories topic holds the latest record per story: compaction keeps it, tombstones clear it.
+STORIES_TOPIC_CONFIG = {"cleanup.policy": "compact"}
+# The largest record the worker writes: an item is up to worker.max_item_bytes (1 MiB), and its
+# enriched event (the text, its entities and their mentions, as JSON) or its prepared record (the
+# raw bytes and the analysed item) can be twice that and more. Kafka's default, 1 MiB, would
+# refuse them, so the topics the worker writes such records to are created with this limit and
+# the producer is allowed as much.
+MAX_RECORD_BYTES = 4 * 1024 * 1024
+LARGE_RECORDS_TOPIC_CONFIG = {"max.message.bytes": str(MAX_RECORD_BYTES)}
 # The prepared topic, and so the dedupe table co-partitioned with it, has exactly one partition:
 # every dedupe decision meets the whole state (docs/architecture.md, "Topology").
 PREPARED_PARTITIONS = 1
@@ -75,19 +86,33 @@ async def _ensure_topics(settings: Settings, only: Collection[str] | None, use: 
         (topics.enriched, topics.enriched_partitions),
         (topics.deadletter, topics.deadletter_partitions),
         *([] if single else [(prepared_topic(settings), PREPARED_PARTITIONS)]),
+        (topics.stories, topics.stories_partitions),
     ]
+    configs = {
+        topics.stories: STORIES_TOPIC_CONFIG,
+        **dict.fromkeys((topics.enriched, topics.deadletter), LARGE_RECORDS_TOPIC_CONFIG),
+        prepared_topic(settings): LARGE_RECORDS_TOPIC_CONFIG,
+    }
     created: list[str] = []
     async with admin_client(settings) as admin:
         # Only topics the user may Describe are listed; a hidden one is "missing" below, and
         # the broker's answer to creating it says which.
         existing = set(await admin.list_topics())
         one = [topics.raw if single else prepared_topic(settings), dedupe_changelog(settings)]
+        one.append(f"{settings.worker.app_id}-{STORY_TABLE}-changelog")
         await _check_single_partition(admin, [name for name in one if name in existing])
         for name, partitions in wanted:
             if name in existing or (only is not None and name not in only):
                 continue
             response = await admin.create_topics(
-                [NewTopic(name, partitions, settings.kafka.replication_factor)]
+                [
+                    NewTopic(
+                        name,
+                        partitions,
+                        settings.kafka.replication_factor,
+                        topic_configs=configs.get(name, {}),
+                    )
+                ]
             )
             for topic, code, message in _results(response.topic_errors):
                 # Already there: another process won the race, which is all we need.

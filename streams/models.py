@@ -79,6 +79,8 @@ class Entity:
     country: str | None = None  # ISO 3166-1 alpha-2, places only
     lat: float | None = None
     lon: float | None = None
+    # The deployment's watchlists this entity is on, by name (entities.watchlists), sorted.
+    watchlists: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ comma-separated, booleans are ``1/0/true/false/yes/no``.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -92,6 +93,9 @@ class TopicSettings:
     raw_partitions: int = 4
     enriched_partitions: int = 4
     deadletter_partitions: int = 1
+    # One record per story, keyed by story id, compacted (docs/architecture.md, "Stories").
+    stories: str = "wire.stories"
+    stories_partitions: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,10 @@ class LangidSettings:
 class EntitySettings:
     kb_path: str | None = None  # None: the KB built into the package by `make kb`
     watchlist_path: str | None = None  # a deployment's own entities, same format as the KB file
-    watchlist_poll_s: float = 10.0  # how often the worker checks the watchlist for changes
+    # Several named lists, "name=path" each (e.g. "portfolio=/srv/portfolio.jsonl"); an entity
+    # lists the names of those it is on. watchlist_path is the list named "watchlist".
+    watchlists: tuple[str, ...] = ()
+    watchlist_poll_s: float = 10.0  # how often the worker checks the watchlists for changes
     # The project's statistical NER models (streams/ner) propose names the KB does not hold, for
     # the languages they exist for; `full` profile only (the `fast` profile never loads them).
     ner: bool = True
@@ -175,6 +182,43 @@ class EntitySettings:
     # when either cut (docs/architecture.md, "Bounded work per item").
     max_chars: int = 100_000
     max_mentions: int = 2_000
+
+    def __post_init__(self) -> None:
+        self.watchlist_files()  # a malformed list fails at start, not at the first reload
+
+    def watchlist_files(self) -> dict[str, Path]:
+        """Every watchlist by name: ``watchlists`` and, named ``watchlist``, ``watchlist_path``."""
+        files = {WATCHLIST_NAME: Path(self.watchlist_path)} if self.watchlist_path else {}
+        for entry in self.watchlists:
+            name, _, path = entry.partition("=")
+            name, path = name.strip(), path.strip()
+            if not _LIST_NAME.fullmatch(name) or not path:
+                raise ConfigError(
+                    f"entities.watchlists: {entry!r} is not name=path (a name of lower-case "
+                    "letters, digits, '-' and '_', at most 40)"
+                )
+            if name in files:
+                raise ConfigError(f"entities.watchlists: the list {name!r} is named twice")
+            files[name] = Path(path)
+        return files
+
+
+WATCHLIST_NAME = "watchlist"  # the list that entities.watchlist_path names
+_LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True, slots=True)
+class StorySettings:
+    # A story leaves the state, and a tombstone is written for its key on topics.stories, when
+    # its last item is older than window_s or more than max_stories are held (the least recently
+    # updated first). At or above the dedupe bounds no later item can open a closed story again
+    # (docs/architecture.md, "Stories").
+    window_s: float = 7 * 24 * 3600.0
+    max_stories: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.max_stories < 1:
+            raise ConfigError(f"stories.max_stories must be at least 1, not {self.max_stories}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +241,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     langid: LangidSettings = field(default_factory=LangidSettings)
     entities: EntitySettings = field(default_factory=EntitySettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     web: WebSettings = field(default_factory=WebSettings)
     log: LogSettings = field(default_factory=LogSettings)
 

@@ -13,6 +13,7 @@ import orjson
 
 from streams.codec import decode_event
 from streams.commands.enrich import iter_inputs
+from streams.commands.stories import describe_story_message
 from streams.kafka import Record, consumer, ensure_topics, produce_values
 from streams.settings import Settings
 
@@ -82,7 +83,7 @@ def describe_deadletter(value: bytes, headers: list[tuple[str, bytes]]) -> str:
 
 
 async def run_tail(settings: Settings, args: argparse.Namespace) -> int:
-    topics = [settings.topics.enriched]
+    topics = [settings.topics.stories if args.stories else settings.topics.enriched]
     if args.deadletters:
         topics.append(settings.topics.deadletter)
     await ensure_topics(settings, only=topics, use="Read")
@@ -96,6 +97,9 @@ async def run_tail(settings: Settings, args: argparse.Namespace) -> int:
             seen += 1
             if msg.topic == settings.topics.deadletter:
                 line = describe_deadletter(msg.value or b"", list(msg.headers or ()))
+            elif msg.topic == settings.topics.stories:
+                headers = list(msg.headers or ())
+                line = describe_story_message(msg.key, msg.value, headers, as_json=args.json)
             elif args.json:
                 line = (msg.value or b"").decode()
             else:

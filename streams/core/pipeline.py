@@ -43,7 +43,7 @@ from streams.models import (
 from streams.ner import load_ner
 from streams.settings import Settings
 
-PREPARED_VERSION = 2
+PREPARED_VERSION = 3  # 3: entity rows carry their watchlists
 # The dedupe fingerprint reads at most this many characters of the body (``dedupe.max_chars``):
 # two texts that differ only after it are near-duplicates. The exact-duplicate hash reads all.
 DEDUPE_MAX_CHARS = "dedupe.max_chars"
@@ -98,7 +98,7 @@ class Prepared:
 
     @classmethod
     def _from_list(cls, fields: list[Any]) -> Prepared:
-        if fields[0] not in (1, PREPARED_VERSION):  # 1 had no limits; both stay readable
+        if fields[0] not in (1, 2, PREPARED_VERSION):  # 1 had no limits, 2 no watchlists
             raise FormatError(f"unknown prepared record version {fields[0]}")
         _version, ids, norm, lang, entities, fp, extra, seconds, *rest = fields
         limits = tuple(rest[0]) if rest else ()
@@ -116,7 +116,7 @@ class Prepared:
             language=Language(
                 code, confidence, script, tuple(LanguageShare(c, s) for c, s in mixed)
             ),
-            entities=tuple(Entity(*row) for row in entities),
+            entities=tuple(_entity(row) for row in entities),
             fingerprint=Fingerprint.from_text(fp),
             extra=extra,
             stage_seconds=seconds,
@@ -125,8 +125,15 @@ class Prepared:
 
 
 def _entity_row(e: Entity) -> list[Any]:
-    # Positional, in field order: Entity(*row) rebuilds it, whatever fields it gains.
+    # Positional, in field order: _entity(row) rebuilds it, whatever fields it gains.
     return [getattr(e, f.name) for f in fields(Entity)]
+
+
+def _entity(row: list[Any]) -> Entity:
+    text, etype, eid, name, start, end, count, country, lat, lon, *rest = row
+    # The watchlists (version 3 on) come back from JSON as a list; older rows have none.
+    lists = tuple(rest[0]) if rest else ()
+    return Entity(text, etype, eid, name, start, end, count, country, lat, lon, lists)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,7 @@ class Enriched:
     dedupe: DedupeResult
     event: EnrichedEvent | None
     stage_seconds: dict[str, float]
+    source: str | None = None  # the item's source, also without an event (its story counts it)
 
 
 class Pipeline:
@@ -165,7 +173,6 @@ class Pipeline:
     def from_settings(cls, settings: Settings, store: Store) -> Pipeline:
         """Load the models and the KB once; the result is reused for every item."""
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
-        watchlist = settings.entities.watchlist_path
         full = settings.worker.profile == "full"
         use_embeddings = full
         embedder = default_embedder()
@@ -177,7 +184,7 @@ class Pipeline:
             EntityExtractor.load(
                 kb_path,
                 proposer=ner,
-                watchlist_path=Path(watchlist) if watchlist else None,
+                watchlist_path=settings.entities.watchlist_files() or None,
                 limits=EntityLimits(settings.entities.max_chars, settings.entities.max_mentions),
             ),
             store,
@@ -220,7 +227,7 @@ class Pipeline:
         )
         seconds["dedupe"] = seconds.get("dedupe", 0.0) + time.perf_counter() - tick
         if dedupe.status is DedupeStatus.DUPLICATE and not enrich_duplicates:
-            return Enriched(dedupe, None, seconds)
+            return Enriched(dedupe, None, seconds, source)
         norm = prepared.normalized
         event = EnrichedEvent(
             id=prepared.event_id,
@@ -238,7 +245,7 @@ class Pipeline:
             limits=prepared.limits,
             extra=prepared.extra,
         )
-        return Enriched(dedupe, event, seconds)
+        return Enriched(dedupe, event, seconds, source)
 
     def enrich(
         self,
@@ -259,7 +266,7 @@ class Pipeline:
             early = self.deduper.peek(keys, now=received_at, origin=origin)
             seconds["dedupe"] = time.perf_counter() - tick
             if early is not None and early.status is DedupeStatus.DUPLICATE:
-                return Enriched(early, None, seconds)
+                return Enriched(early, None, seconds, raw.source or norm.source_name)
         prepared = self._analyse(raw, norm, seconds, deadline)
         return self.decide(
             prepared, received_at=received_at, origin=origin, enrich_duplicates=enrich_duplicates

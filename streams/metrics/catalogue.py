@@ -22,6 +22,7 @@ from prometheus_client import (
 from prometheus_client.exposition import generate_latest
 
 from streams import __version__
+from streams.core.stories import Change, Closed
 from streams.errors import DeadLetterReason
 from streams.metrics.build import build_commit
 from streams.metrics.labels import (
@@ -75,6 +76,41 @@ class Metrics:
         self.stories = Counter(
             "wirestream_stories", "New stories: items the dedupe stage found unique.", registry=r
         )
+        # Stories for alerting consumers (docs/architecture.md, "Stories"), by the deciding stage.
+        self.story_updates = Counter(
+            "wirestream_story_updates",
+            "Story records written (one per item decided), by what changed (last_change).",
+            ["change"],
+            registry=r,
+        )
+        self.stories_closed = Counter(
+            "wirestream_stories_closed",
+            "Stories that left the story state (a tombstone written), by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.story_items = Histogram(
+            "wirestream_story_items",
+            "Items in a story, observed at each of its updates.",
+            buckets=(1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000),
+            registry=r,
+        )
+        self.story_languages = Histogram(
+            "wirestream_story_languages",
+            "Languages of a story, observed at each of its updates.",
+            buckets=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20),
+            registry=r,
+        )
+        self.story_update_seconds = Histogram(
+            "wirestream_story_update_seconds",
+            "Time to update an item's story: state read, advanced and written, records sent.",
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        for change in Change:
+            self.story_updates.labels(change.value)
+        for reason in Closed:
+            self.stories_closed.labels(reason.value)
         self.languages = Counter(
             "wirestream_items_by_language",
             "Enriched items by detected language.",

@@ -1,4 +1,4 @@
-"""faust wiring: the App, its topics, the dedupe table, the agents, and the web endpoints.
+"""faust wiring: the App, its topics, the dedupe and story tables, the agents, the web endpoints.
 
 Everything is built from one :class:`~streams.settings.Settings` by :func:`build_worker`; nothing
 here reads the environment. The agents only hand each message to their stage's processor. In the
@@ -6,7 +6,8 @@ here reads the environment. The agents only hand each message to their stage's p
 :class:`~streams.worker.stages.prepare.PrepareProcessor`, ``decide`` (the one-partition prepared
 topic) to :class:`~streams.worker.stages.decide.DecideProcessor`. In the ``single`` topology,
 ``enrich`` (a one-partition raw topic) to :class:`~streams.worker.stages.single.EnrichProcessor`
-(docs/architecture.md, "Topology").
+(docs/architecture.md, "Topology"). The deciding agent also keeps the story table and writes the
+stories topic (docs/architecture.md, "Stories").
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import faust
 
 from streams.broker import broker_security
 from streams.core.pipeline import Pipeline
-from streams.kafka import DEDUPE_TABLE, PREPARED_PARTITIONS
+from streams.core.stories import StoryBook
+from streams.kafka import DEDUPE_TABLE, MAX_RECORD_BYTES, PREPARED_PARTITIONS, STORY_TABLE
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.settings import KafkaSettings, Settings, prepared_topic
@@ -31,7 +33,6 @@ from streams.worker.policies import policy_for
 from streams.worker.pool import PreparePool
 from streams.worker.stages.base import Headers, ProcessorOptions, StageProcessor
 from streams.worker.stages.decide import DecideProcessor
-from streams.worker.stages.handoff import MAX_RECORD_BYTES
 from streams.worker.stages.prepare import PrepareProcessor
 from streams.worker.stages.single import EnrichProcessor
 
@@ -68,13 +69,18 @@ class FaustPublisher:
     exactly_once each send joins the transaction of the input being processed
     (:mod:`streams.worker.patches.transactions`)."""
 
-    def __init__(self, enriched: Any, deadletter: Any, prepared: Any) -> None:
+    def __init__(self, enriched: Any, deadletter: Any, prepared: Any, stories: Any) -> None:
         self._enriched = enriched
         self._deadletter = deadletter
         self._prepared = prepared
+        self._stories = stories
 
     async def publish(self, key: bytes, value: bytes, headers: Headers) -> None:
         await self._enriched.send(key=key, value=value, headers=list(headers))
+
+    async def story(self, key: bytes, value: bytes | None, headers: Headers) -> None:
+        # None is a tombstone: the story left the state, and compaction forgets its key.
+        await self._stories.send(key=key, value=value, headers=list(headers))
 
     async def forward(self, key: bytes, value: bytes, headers: Headers) -> None:
         await self._prepared.send(key=key, value=value, headers=list(headers))
@@ -152,6 +158,7 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     # faust then reads and writes raw.
     table = app.Table(DEDUPE_TABLE, default=None, partitions=PREPARED_PARTITIONS, value_type=bytes)
     pipeline = Pipeline.from_settings(settings, table)
+    stories = _story_book(app, settings)
 
     @table.on_recover
     async def rebuild_dedupe_index() -> None:
@@ -165,7 +172,8 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     async def settle_heap_at_start() -> None:
         settle_heap()  # the models and the knowledge base, loaded by now
 
-    publisher = FaustPublisher(enriched, deadletter, prepared)
+    story_topic = topic(topics.stories, topics.stories_partitions)
+    publisher = FaustPublisher(enriched, deadletter, prepared, story_topic)
     options = ProcessorOptions(
         settings.worker.max_item_bytes,
         settings.worker.publish_duplicates,
@@ -175,14 +183,18 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     policy = policy_for(settings.worker.on_internal_error)
     pool = _start_prepare_pool(app, settings)
     if single:
-        stage = EnrichProcessor(pipeline, publisher, metrics, options, policy=policy)
+        stage = EnrichProcessor(
+            pipeline, publisher, metrics, options, policy=policy, stories=stories
+        )
         stage.pool = pool
         stages: dict[str, StageProcessor] = {"enrich": stage}
         _wire_single_agent(app, raw, stage)
         inputs: tuple[str, ...] = (topics.raw,)
     else:
         stage1 = PrepareProcessor(pipeline, publisher, metrics, options, policy=policy)
-        stage2 = DecideProcessor(pipeline, publisher, metrics, options, policy=policy)
+        stage2 = DecideProcessor(
+            pipeline, publisher, metrics, options, policy=policy, stories=stories
+        )
         stage1.pool = pool
         stages = {"prepare": stage1, "decide": stage2}
         _wire_split_agents(app, settings, stage1, stage2, raw=raw, prepared=prepared)
@@ -199,6 +211,20 @@ def build_worker(settings: Settings, metrics: Metrics | None = None) -> Worker:
     wire_ops(app, metrics, settings, inputs=inputs, table=table, pipeline=pipeline)
 
     return Worker(app=app, metrics=metrics, stages=stages)
+
+
+def _story_book(app: faust.App, settings: Settings) -> StoryBook:
+    """The story state: a table beside the dedupe table, of one partition like it, so the worker
+    that decides owns both; values are packed states (streams/core/stories/codec.py)."""
+    table = app.Table(STORY_TABLE, default=None, partitions=PREPARED_PARTITIONS, value_type=bytes)
+    book = StoryBook(table, settings.stories.window_s, settings.stories.max_stories)
+
+    @table.on_recover
+    async def rebuild_story_order() -> None:
+        # Which story closes first lives in memory, derived from the table, like the dedupe index.
+        log.info("story_order_rebuilt", stories=book.restore())
+
+    return book
 
 
 def _wire_split_agents(

@@ -10,7 +10,6 @@ import gc
 import signal
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -199,10 +198,10 @@ def _wire_watchlist(app: Any, metrics: Metrics, settings: Settings, pipeline: Pi
     every ``entities.watchlist_poll_s``) or on SIGHUP. A bad line is skipped and named in the
     log; an unreadable file keeps the previous list. Either counts as a failed reload, which
     the ``WirestreamReloadFailed`` alert watches."""
-    if not settings.entities.watchlist_path:
+    files = settings.entities.watchlist_files()
+    if not files:
         return
     extractor = pipeline.extractor
-    path = Path(settings.entities.watchlist_path)
 
     def record(result: Any) -> None:
         outcome = "success" if result.ok else "failure"
@@ -217,7 +216,7 @@ def _wire_watchlist(app: Any, metrics: Metrics, settings: Settings, pipeline: Pi
         )
 
     # The pipeline loaded the file already (so the offline `enrich` honours it too).
-    record(extractor.watchlist or extractor.reload_watchlist(path))
+    record(extractor.watchlist or extractor.reload_watchlist(files))
 
     @app.timer(settings.entities.watchlist_poll_s)  # type: ignore[untyped-decorator]
     async def poll_watchlist() -> None:

@@ -37,7 +37,7 @@ def _initialize(settings: Settings) -> None:
     global _pipeline, _watchlist_poll_s  # noqa: PLW0603 - what an initializer is for
     # prepare never reads the dedupe store, so an empty one serves.
     _pipeline = Pipeline.from_settings(settings, {})
-    if settings.entities.watchlist_path:
+    if settings.entities.watchlist_files():
         _watchlist_poll_s = settings.entities.watchlist_poll_s
 
 

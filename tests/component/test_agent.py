@@ -45,6 +45,12 @@ async def test_agents_prepare_decide_dedupe_and_dead_letter() -> None:
     assert any(e["name"] == "Oslo" for e in event["entities"])
     table = worker.app.tables["dedupe"]
     assert any(key.startswith("h:") for key in table)
+    # The item and its re-send make versions 1 and 2 of one story, in the story table too.
+    assert worker.app.tables["stories"].partitions == 1
+    story_id = orjson.loads(publisher.published[0][1])["dedupe"]["story_id"]
+    versions = [(k, orjson.loads(v or b"")["version"]) for k, v, _h in publisher.stories]
+    assert versions == [(story_id.encode(), 1), (story_id.encode(), 2)]
+    assert list(worker.app.tables["stories"]) == [story_id]
     registry = worker.metrics.registry
     assert registry.get_sample_value("wirestream_duplicates_total", {"status": "duplicate"}) == 1
     topics = {"wire.raw": 3, prepared_topic(settings): 2}
@@ -92,6 +98,7 @@ async def test_the_single_topology_runs_one_agent_on_the_raw_topic() -> None:
     assert [orjson.loads(value)["id"] for _key, value, _headers in publisher.published] == ["a1"]
     assert [d[2]["x-deadletter-reason"] for d in publisher.dead] == [b"not_utf8"]
     assert any(key.startswith("h:") for key in worker.app.tables["dedupe"])
+    assert [orjson.loads(v or b"")["version"] for _k, v, _h in publisher.stories] == [1, 2]
     registry = worker.metrics.registry
     assert registry.get_sample_value("wirestream_duplicates_total", {"status": "duplicate"}) == 1
     assert registry.get_sample_value("wirestream_items_in_total", {"topic": "wire.raw"}) == 3

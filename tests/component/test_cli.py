@@ -50,7 +50,14 @@ def test_enrich_names_a_missing_file() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [("--help",), ("enrich", "--help"), ("produce", "--help"), ("tail", "--help")]
+    "args",
+    [
+        ("--help",),
+        ("enrich", "--help"),
+        ("produce", "--help"),
+        ("tail", "--help"),
+        ("stories", "--help"),
+    ],
 )
 def test_help_explains_each_command(args: tuple[str, ...]) -> None:
     done = run(*args)

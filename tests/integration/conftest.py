@@ -43,6 +43,7 @@ def worker_env(
         "WIRESTREAM_TOPICS_ENRICHED": f"{prefix}.enriched",
         "WIRESTREAM_TOPICS_DEADLETTER": f"{prefix}.deadletter",
         "WIRESTREAM_TOPICS_PREPARED": f"{prefix}.prepared",
+        "WIRESTREAM_TOPICS_STORIES": f"{prefix}.stories",
         "WIRESTREAM_WORKER_APP_ID": prefix,
         "WIRESTREAM_WORKER_DATA_DIR": str(data_dir),
         "WIRESTREAM_WEB_PORT": str(web_port),

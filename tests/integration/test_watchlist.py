@@ -36,6 +36,10 @@ def write(path: Path, *lines: object) -> None:
 
 
 def entity_names(deployment: Deployment, item_id: str) -> dict[str, str]:
+    return {e["name"]: e["type"] for e in entities(deployment, item_id)}
+
+
+def entities(deployment: Deployment, item_id: str) -> list[dict[str, object]]:
     records = read_all(
         deployment.kafka.bootstrap,
         deployment.topic("enriched"),
@@ -43,14 +47,18 @@ def entity_names(deployment: Deployment, item_id: str) -> dict[str, str]:
         settle=0.2,
     )
     event = next(orjson.loads(r.value) for r in records if orjson.loads(r.value)["id"] == item_id)
-    return {e["name"]: e["type"] for e in event["entities"]}
+    found: list[dict[str, object]] = event["entities"]
+    return found
 
 
 def test_watchlist_loads_and_reloads(deployment: Deployment, tmp_path: Path) -> None:
     watchlist = tmp_path / "watchlist.jsonl"
     write(watchlist, "# our own companies and people", FIRST)
+    # A second, named list: an entity on both lists names both.
+    write(tmp_path / "shipping.jsonl", FIRST)
     deployment.extra.update(
         WIRESTREAM_ENTITIES_WATCHLIST_PATH=str(watchlist),
+        WIRESTREAM_ENTITIES_WATCHLISTS=f"shipping={tmp_path / 'shipping.jsonl'}",
         WIRESTREAM_ENTITIES_WATCHLIST_POLL_S="0.5",
     )
     deployment.create_topics()
@@ -73,7 +81,9 @@ def test_watchlist_loads_and_reloads(deployment: Deployment, tmp_path: Path) -> 
             )
         ],
     )
-    assert entity_names(deployment, "w1").get("Nordhavn Shipping Group") == "ORG"
+    found = {str(e["name"]): e for e in entities(deployment, "w1")}
+    assert found["Nordhavn Shipping Group"]["type"] == "ORG"
+    assert found["Nordhavn Shipping Group"]["watchlists"] == ["shipping", "watchlist"]
 
     # A bad line, then SIGHUP: the reload fails loudly and the good entries stay in place.
     write(watchlist, FIRST, '{"type": "PER", "name": "Nobody"}')

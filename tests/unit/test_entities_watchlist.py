@@ -165,3 +165,75 @@ def test_load_with_a_watchlist_path(kb: EntityExtractor, tmp_path: Path) -> None
     gazetteer.write(kb_file, compiled.automaton, compiled.tables)
     extractor = EntityExtractor.load(kb_file, watchlist_path=path)
     assert [e.id for e in extractor.extract("Ilse Varnhagen", "en")] == ["wikidata:Q9000001"]
+
+
+PORTFOLIO = "\n".join(
+    json.dumps(line)
+    for line in (
+        {"id": None, "type": "ORG", "name": "Kestrel Logistics"},
+        {"id": "wikidata:Q9000001", "type": "PERSON", "name": "Ilse Varnhagen"},
+    )
+)
+EXECUTIVES = "\n".join(
+    json.dumps(line)
+    for line in (
+        # The same person under another spelling: one entity, on both lists.
+        {
+            "id": "wikidata:Q9000001",
+            "type": "PERSON",
+            "name": "Ilse Varnhagen",
+            "names": {"de": ["Varnhagen"]},
+        },
+        {"id": "geonames:1", "type": "LOC", "name": "Springfield"},
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kestrel Logistics hired.", [("Kestrel Logistics", ("portfolio",))]),
+        ("Varnhagen spoke.", [("Varnhagen", ("executives", "portfolio"))]),
+        ("Ilse Varnhagen spoke.", [("Ilse Varnhagen", ("executives", "portfolio"))]),
+        # A KB match whose id a list names is on that list too.
+        ("Springfield voted.", [("Springfield", ("executives",))]),
+        ("Nobody listed here.", []),
+    ],
+)
+def test_entities_name_the_lists_they_are_on(
+    kb: EntityExtractor, tmp_path: Path, text: str, expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    lists = {
+        "portfolio": write(tmp_path / "portfolio.jsonl", PORTFOLIO),
+        "executives": write(tmp_path / "executives.jsonl", EXECUTIVES),
+    }
+    watching = kb.with_watchlist(lists)
+    found = [(e.text, e.watchlists) for e in watching.extract(text, "en") if e.watchlists]
+    assert found == expected
+    result = watching.watchlist
+    assert result is not None
+    assert (result.ok, result.entries) == (True, 4)
+
+
+def test_one_path_is_the_list_named_watchlist(kb: EntityExtractor, tmp_path: Path) -> None:
+    watching = kb.with_watchlist(write(tmp_path / "w.jsonl", PORTFOLIO))
+    assert [e.watchlists for e in watching.extract("Kestrel Logistics", "en")] == [("watchlist",)]
+    assert [e.watchlists for e in kb.extract("Springfield", "en")] == [()]
+
+
+def test_an_unreadable_list_keeps_its_entries_while_the_others_reload(
+    kb: EntityExtractor, tmp_path: Path
+) -> None:
+    portfolio = write(tmp_path / "portfolio.jsonl", PORTFOLIO)
+    executives = write(tmp_path / "executives.jsonl", EXECUTIVES)
+    watching = kb.with_watchlist({"portfolio": portfolio, "executives": executives})
+    portfolio.unlink()
+    write(executives, json.dumps({"type": "ORG", "name": "Harlow Freight"}))
+    os.utime(executives, ns=(1, 1))
+    result = watching.reload_watchlist_if_changed()
+    assert result is not None
+    assert not result.loaded
+    assert "portfolio.jsonl: cannot read" in result.errors[0]
+    found = {e.text: e.watchlists for e in watching.extract("Kestrel Logistics and Harlow Freight")}
+    assert found == {"Kestrel Logistics": ("portfolio",), "Harlow Freight": ("executives",)}
+    assert watching.reload_watchlist_if_changed() is None  # nothing changed since

@@ -9,6 +9,7 @@ import jsonschema
 import orjson
 import pytest
 
+from streams.core.stories import Change
 from streams.errors import DeadLetterReason
 from streams.models import DedupeStatus
 
@@ -19,7 +20,9 @@ def load(name: str) -> dict[str, object]:
     return json.loads((SCHEMAS / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["raw-item.v1.json", "enriched.v1.json", "deadletter.v1.json"])
+@pytest.mark.parametrize(
+    "name", ["raw-item.v1.json", "enriched.v1.json", "deadletter.v1.json", "story.v1.json"]
+)
 def test_schemas_are_valid_json_schema(name: str) -> None:
     jsonschema.Draft202012Validator.check_schema(load(name))
 
@@ -30,6 +33,9 @@ def test_enums_match_the_code() -> None:
     assert set(status) == {s.value for s in DedupeStatus}
     reasons = load("deadletter.v1.json")["properties"]["x-deadletter-reason"]["enum"]  # type: ignore[index]
     assert set(reasons) == {r.value for r in DeadLetterReason}
+    story = load("story.v1.json")["properties"]
+    assert set(story["last_change"]["enum"]) == {c.value for c in Change}  # type: ignore[index]
+    assert set(story["statuses"]["required"]) == {s.value for s in DedupeStatus}  # type: ignore[index]
 
 
 def test_sample_feed_items_follow_the_input_schema(sample_lines: list[bytes]) -> None:

@@ -106,3 +106,47 @@ def test_a_secret_survives_a_pickle_and_compares_by_value() -> None:
     assert pickle.loads(pickle.dumps(secret)) == secret
     assert secret != Secret("other")
     assert secret != "hunter2"  # never equal to the bare string: no accidental comparisons
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {}),
+        ({"WIRESTREAM_ENTITIES_WATCHLIST_PATH": "w.jsonl"}, {"watchlist": "w.jsonl"}),
+        (
+            {
+                "WIRESTREAM_ENTITIES_WATCHLIST_PATH": "w.jsonl",
+                "WIRESTREAM_ENTITIES_WATCHLISTS": "portfolio=/srv/p.jsonl, exec_team = e.jsonl",
+            },
+            {"watchlist": "w.jsonl", "portfolio": "/srv/p.jsonl", "exec_team": "e.jsonl"},
+        ),
+    ],
+)
+def test_named_watchlists(env: dict[str, str], expected: dict[str, str]) -> None:
+    files = load_settings(env).entities.watchlist_files()
+    assert {name: str(path) for name, path in files.items()} == expected
+
+
+@pytest.mark.parametrize(
+    ("lists", "error"),
+    [
+        ("portfolio", "not name=path"),
+        ("Portfolio=p.jsonl", "not name=path"),
+        ("=p.jsonl", "not name=path"),
+        ("a=1.jsonl,a=2.jsonl", "named twice"),
+        ("watchlist=x.jsonl", "named twice"),  # watchlist_path's list
+    ],
+)
+def test_bad_watchlists_fail_at_start(lists: str, error: str) -> None:
+    env = {"WIRESTREAM_ENTITIES_WATCHLISTS": lists, "WIRESTREAM_ENTITIES_WATCHLIST_PATH": "w.jsonl"}
+    with pytest.raises(ConfigError, match=error):
+        load_settings(env)
+
+
+def test_story_settings() -> None:
+    env = {"WIRESTREAM_TOPICS_STORIES": "news.stories", "WIRESTREAM_STORIES_WINDOW_S": "3600"}
+    settings = load_settings(env)
+    assert (settings.topics.stories, settings.stories.window_s) == ("news.stories", 3600.0)
+    assert settings.stories.max_stories == 100_000
+    with pytest.raises(ConfigError, match="max_stories must be at least 1"):
+        load_settings({"WIRESTREAM_STORIES_MAX_STORIES": "0"})

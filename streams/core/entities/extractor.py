@@ -27,8 +27,8 @@ Who wins when sources disagree (the rule for statistical NER models too):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -37,10 +37,11 @@ from streams.core.entities.match import Match, longest_first, scan
 from streams.core.entities.merge import ResolvedMention, merge_model, merge_rules
 from streams.core.entities.rules import RuleProposer
 from streams.core.entities.watchlist import (
+    DEFAULT_LIST,
     Watchlist,
     WatchlistResult,
-    load_watchlist,
-    stamp,
+    load_watchlists,
+    stamps_of,
 )
 from streams.core.text import cut_at_space
 from streams.kb import gazetteer
@@ -124,7 +125,7 @@ class EntityExtractor:
         self._limits = limits
         self._rules = RuleProposer(tables.common_words)
         self._watchlist = watchlist
-        self._watchlist_path: Path | None = None
+        self._watchlist_files: Mapping[str, Path] | None = None
         self._all_language_stops = frozenset().union(*tables.stop_when_language.values())
         self._field_cache: dict[int, _Fields] = {}
 
@@ -134,7 +135,7 @@ class EntityExtractor:
         path: Path | None = None,
         *,
         proposer: SpanProposer | None = None,
-        watchlist_path: Path | None = None,
+        watchlist_path: Path | Mapping[str, Path] | None = None,
         limits: EntityLimits = EntityLimits(),
     ) -> EntityExtractor:
         """Load the compiled KB (default: the package's data file, built by ``make kb``).
@@ -143,7 +144,7 @@ class EntityExtractor:
         """
         automaton, tables = gazetteer.load(path)
         extractor = cls(automaton, tables, proposer=proposer, limits=limits)
-        if watchlist_path is not None:
+        if watchlist_path:
             extractor.reload_watchlist(watchlist_path)
         return extractor
 
@@ -153,8 +154,9 @@ class EntityExtractor:
 
     # --- watchlists -------------------------------------------------------------------------
 
-    def with_watchlist(self, path: Path) -> EntityExtractor:
-        """A new extractor sharing this one's KB, with the watchlist at ``path`` loaded."""
+    def with_watchlist(self, path: Path | Mapping[str, Path]) -> EntityExtractor:
+        """A new extractor sharing this one's KB, with the watchlist at ``path`` loaded (or the
+        named lists of a mapping)."""
         other = EntityExtractor(
             self._automaton, self._t, proposer=self._proposer, limits=self._limits
         )
@@ -165,14 +167,15 @@ class EntityExtractor:
     def watchlist(self) -> WatchlistResult | None:
         return None if self._watchlist is None else self._watchlist.result
 
-    def reload_watchlist(self, path: Path | None = None) -> WatchlistResult:
-        """(Re)load the watchlist (default: the last path loaded). Lines with errors are skipped
-        and reported; a file that cannot be read keeps the previous watchlist in place."""
-        path = path or self._watchlist_path
-        if path is None:
+    def reload_watchlist(self, path: Path | Mapping[str, Path] | None = None) -> WatchlistResult:
+        """(Re)load the watchlist (default: the last path loaded), or several named lists given
+        as a mapping of name to path (one path is the list named ``watchlist``). Lines with
+        errors are skipped and reported; a file that cannot be read keeps its previous list."""
+        files = {DEFAULT_LIST: path} if isinstance(path, Path) else path or self._watchlist_files
+        if not files:
             raise ValueError("no watchlist path given and none loaded before")
-        self._watchlist_path = path
-        loaded = load_watchlist(path)
+        self._watchlist_files = files
+        loaded = load_watchlists(files, self._watchlist)
         if isinstance(loaded, WatchlistResult):
             return loaded
         self._watchlist = loaded  # one assignment: a concurrent extract sees old or new, whole
@@ -180,10 +183,10 @@ class EntityExtractor:
 
     def reload_watchlist_if_changed(self) -> WatchlistResult | None:
         """Reload when the file's mtime or size changed since it was read (for a poll timer)."""
-        if self._watchlist_path is None:
+        if self._watchlist_files is None:
             return None
         current = self._watchlist
-        if current is not None and stamp(self._watchlist_path) == current.stamp:
+        if current is not None and stamps_of(self._watchlist_files) == current.stamp:
             return None
         return self.reload_watchlist()
 
@@ -195,7 +198,7 @@ class EntityExtractor:
         if not text:
             return EntityResult((), ())
         mentions, limits = self._capped_mentions(text, language)
-        return EntityResult(self._entities(text, mentions), limits)
+        return EntityResult(self._on_watchlists(self._entities(text, mentions)), limits)
 
     def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
         """``analyse`` without the caps' report."""
@@ -300,6 +303,15 @@ class EntityExtractor:
                 Entity(surface, etype, eid, name, m.start, m.end, counts[key], country, lat, lon)
             )
         return tuple(out)
+
+    def _on_watchlists(self, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
+        """Each entity with the names of the watchlists its id is on."""
+        wl = self._watchlist
+        if wl is None or not wl.members:
+            return entities
+        return tuple(
+            replace(e, watchlists=lists) if (lists := wl.lists_of(e.id)) else e for e in entities
+        )
 
     def _fields(self, source: int, i: int) -> _Fields:
         """An entry's output fields; the main KB's are cached (they never change)."""

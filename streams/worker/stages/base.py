@@ -12,6 +12,9 @@ In the split topology (the default), two stages:
 In the single topology, :class:`~streams.worker.stages.single.EnrichProcessor` does both on a raw
 topic of one partition (``Pipeline.enrich``).
 
+The deciding processor also keeps the item's story (:mod:`streams.worker.stages.stories`): its
+state in the story table, its record on the stories topic, in the item's own event.
+
 :mod:`streams.worker.stages.handoff` is the record between the two stages. The processors hold no
 faust objects: they take a message view and a :class:`Publisher`, so component tests drive them
 without a broker. ``streams.worker.app`` wires them to faust, where each output is attached to its
@@ -34,11 +37,13 @@ from typing import Any, Protocol, TypeVar
 from streams.codec import encode_event
 from streams.core.deadline import Deadline, ProcessingTimeout
 from streams.core.pipeline import Enriched, Pipeline, Prepared
+from streams.core.stories import StoryBook
 from streams.errors import DeadLetterReason, ItemRejected
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.models import SCHEMA_VERSION, DedupeStatus, RawItem
 from streams.worker.policies import ErrorPolicy, deadletter_policy
+from streams.worker.stages.stories import publish_story, story_update
 
 Headers = Sequence[tuple[str, bytes]]
 _Result = TypeVar("_Result")
@@ -78,9 +83,12 @@ class Preparer(Protocol):
 
 
 class Publisher(Protocol):
-    """Where the stages send: the enriched and dead-letter topics, and the prepared topic."""
+    """Where the stages send: the enriched, stories and dead-letter topics, and the prepared
+    topic."""
 
     async def publish(self, key: bytes, value: bytes, headers: Headers) -> None: ...
+
+    async def story(self, key: bytes, value: bytes | None, headers: Headers) -> None: ...
 
     async def forward(self, key: bytes, value: bytes, headers: Headers) -> None: ...
 
@@ -168,6 +176,7 @@ class StageProcessor:
         policy: ErrorPolicy = deadletter_policy,
         clock: Callable[[], float] = time.time,
         pool: Preparer | None = None,
+        stories: StoryBook | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.publisher = publisher
@@ -178,6 +187,8 @@ class StageProcessor:
         # The prepare pool (worker.prepare_processes > 0) runs the stateless half of the core in
         # other processes; the stages that prepare items use it, the deciding one never does.
         self.pool = pool
+        # The story state (a faust table in the worker): only the deciding stage keeps it.
+        self.stories = stories
         self._offload: ThreadPoolExecutor | None = None  # threads for large items, made on use
 
     def _deadline(self) -> Deadline:
@@ -240,6 +251,7 @@ class StageProcessor:
         event = result.event
         if event is None:
             job.log.info("duplicate_skipped", duplicate_of=result.dedupe.duplicate_of)
+            await self._tell_story(job, result)
             return self._finish(job, "duplicate")
         self.metrics.count_language(event.language.code)
         self.metrics.count_entities(e.type for e in event.entities)
@@ -250,11 +262,29 @@ class StageProcessor:
         headers = [("schema", SCHEMA_VERSION.encode()), ("dedupe-status", status.value.encode())]
         await self.publisher.publish(result.dedupe.story_id.encode(), payload, headers)
         self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - tick)
+        await self._tell_story(job, result)
         job.log.debug(
             "item_enriched", event_id=event.id, language=event.language.code, dedupe=status.value
         )
         outcome = "duplicate" if status is DedupeStatus.DUPLICATE else "enriched"
         return self._finish(job, outcome)
+
+    async def _tell_story(self, job: Job, result: Enriched) -> None:
+        """Update the item's story and publish its record (the deciding stage only)."""
+        if self.stories is None:
+            return
+        tick = time.perf_counter()
+        try:
+            origin = replay_origin(job.origin)
+            update = story_update(self.stories, result, origin=origin, received_at=job.received_at)
+        except Exception as exc:
+            # A bug. The item's event is out already, so there is nothing to dead-letter: its
+            # story misses this item, loudly (or the worker stops, by the crash policy).
+            self.metrics.errors.labels(type(exc).__name__[:40]).inc()
+            job.log.exception("story_update_failed", error=str(exc))
+            self.policy(exc)
+            return
+        await publish_story(update, self.publisher, self.metrics, job.log, tick)
 
     def _finish(self, job: Job, outcome: str) -> str:
         """Count a finished item (each raw item finishes once, in one stage or the other)."""

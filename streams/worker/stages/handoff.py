@@ -31,6 +31,7 @@ from typing import Any
 
 from streams.core.pipeline import Prepared
 from streams.errors import DeadLetterReason, FormatError, ValidationError
+from streams.kafka import MAX_RECORD_BYTES
 from streams.worker.stages.base import (
     REPLAYED_FROM_HEADER,
     MessageView,
@@ -39,9 +40,6 @@ from streams.worker.stages.base import (
     source_headers,
 )
 
-# faust's producer_max_request_size, set explicitly by streams.worker.app; below Kafka's default
-# message.max.bytes (1,048,588), so a record that fits here fits on the broker.
-MAX_RECORD_BYTES = 1_000_000
 # Batch and record framing that the producer adds to key, value and headers.
 RECORD_OVERHEAD_BYTES = 1024
 
