@@ -158,7 +158,7 @@ class Pipeline:
         watchlist = settings.entities.watchlist_path
         full = settings.worker.profile == "full"
         use_embeddings = full
-        embedder = default_embedder()
+        embedder = default_embedder(settings.dedupe.embedder)
         if use_embeddings:
             embedder.load()
         ner = load_ner() if full and settings.entities.ner else None
