@@ -81,27 +81,36 @@ class UseEmbedder:
             return self._model
 
 
-@functools.cache
 def default_embedder(choice: Choice = "auto") -> LoadableEmbedder:
-    """One model per process and choice: every Pipeline built in it shares the weights.
+    """The process's embedder: every Pipeline built in it shares one model of each kind.
 
     ``auto`` (the default of ``dedupe.embedder``): the ONNX embedder when its graph is built and
     matches the installed package's weights, else the reference, with a warning. ``onnx``: the
     ONNX embedder or an error saying why not. ``reference``: the package's numpy forward pass.
     """
     if choice == "reference":
-        return UseEmbedder()
-    from streams.core.embed_onnx import OnnxEmbedder, graph_problem
+        return shared_embedder("reference")
+    from streams.core.embed_onnx import graph_problem
 
     problem = graph_problem()
     if problem is None:
-        return OnnxEmbedder()
+        return shared_embedder("onnx")
     if choice == "onnx":
         raise RuntimeError(f'dedupe.embedder = "onnx": {problem}')
     from streams.logs import get_logger
 
     get_logger("streams.embed").warning("embedder_reference_fallback", reason=problem)
-    return UseEmbedder()
+    return shared_embedder("reference")
+
+
+@functools.cache
+def shared_embedder(kind: Literal["onnx", "reference"]) -> LoadableEmbedder:
+    """One instance of each kind per process (``shared_embedder.cache_clear()`` forgets them)."""
+    if kind == "reference":
+        return UseEmbedder()
+    from streams.core.embed_onnx import OnnxEmbedder
+
+    return OnnxEmbedder()
 
 
 def embedding_text(headline: str | None, text: str) -> str:

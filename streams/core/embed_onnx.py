@@ -68,8 +68,10 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def graph_problem(path: Path = DEFAULT_GRAPH) -> str | None:
-    """Why the graph at ``path`` cannot stand in for the reference, or None when it can."""
+def graph_problem(path: Path | None = None) -> str | None:
+    """Why the graph at ``path`` (default: the built one) cannot stand in for the reference, or
+    None when it can."""
+    path = path or DEFAULT_GRAPH
     if not path.is_file():
         return f"no embedding graph at {path} (build it: make embed)"
     try:
@@ -89,8 +91,8 @@ def _mismatch(path: Path, meta: dict[str, str]) -> str | None:
 class OnnxEmbedder:
     """USE multilingual v3 on onnxruntime; the first :meth:`embed` or :meth:`load` loads it."""
 
-    def __init__(self, path: Path = DEFAULT_GRAPH) -> None:
-        self.path = path
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or DEFAULT_GRAPH
         self._session: Any = None
         self._tokenizer: SentencePieceTokenizer | None = None
         self._lock = threading.Lock()
