@@ -21,7 +21,12 @@ import orjson
 
 from streams.codec import timestamp_to_rfc3339
 from streams.core.dedupe import DedupeKeys, Deduper, Store
-from streams.core.dedupe_embed import Embedder, default_embedder, embedding_text
+from streams.core.dedupe_embed import (
+    Embedder,
+    default_embedder,
+    embedding_text,
+    shared_embedder,
+)
 from streams.core.dedupe_fingerprint import Fingerprint, fingerprint
 from streams.core.entities import EntityExtractor, EntityLimits
 from streams.core.langid import LanguageDetector
@@ -158,7 +163,13 @@ class Pipeline:
         watchlist = settings.entities.watchlist_path
         full = settings.worker.profile == "full"
         use_embeddings = full
-        embedder = default_embedder(settings.dedupe.embedder)
+        # The `fast` profile never embeds: it gets the (unloaded) reference, and no warning about
+        # a missing graph.
+        embedder = (
+            default_embedder(settings.dedupe.embedder)
+            if use_embeddings
+            else shared_embedder("reference")
+        )
         if use_embeddings:
             embedder.load()
         ner = load_ner() if full and settings.entities.ner else None

@@ -145,3 +145,21 @@ def test_a_graph_from_other_weights_refuses_to_load(tmp_path: Path) -> None:
     path.write_bytes(model.SerializeToString())
     with pytest.raises(RuntimeError, match="weights_sha256"):
         OnnxEmbedder(path).load()
+
+
+def test_the_pipeline_takes_the_settings_choice(embed_graph: Path, kb_path: Path) -> None:
+    from streams.core.pipeline import Pipeline
+    from streams.settings import load_settings
+
+    shared_embedder.cache_clear()
+    if embed_graph != embed_onnx.DEFAULT_GRAPH:
+        pytest.fail(f"the built graph is not current: {graph_problem()} (run make embed)")
+    env = {"WIRESTREAM_ENTITIES_KB_PATH": str(kb_path), "WIRESTREAM_ENTITIES_NER": "0"}
+    fast = Pipeline.from_settings(load_settings({**env, "WIRESTREAM_WORKER_PROFILE": "fast"}), {})
+    assert not fast.use_embeddings
+    assert isinstance(fast.embedder, UseEmbedder)
+    assert fast.embedder._model is None  # never loaded for the fast profile: no cost
+    full = Pipeline.from_settings(load_settings(env), {})
+    assert isinstance(full.embedder, OnnxEmbedder)
+    forced = load_settings({**env, "WIRESTREAM_DEDUPE_EMBEDDER": "reference"})
+    assert Pipeline.from_settings(forced, {}).embedder is fast.embedder  # one per process
