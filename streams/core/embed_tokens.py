@@ -21,7 +21,9 @@ So this tokeniser splits the work where it is exact by construction:
    the same running score, and distinct sums of float32 scores differ by far more than float64
    rounding of that score.) Each distinct word is segmented once by the port's ``_viterbi``, the
    very function the reference runs, and remembered: news repeats its words, so after a few
-   hundred items most words of an item are dictionary lookups.
+   hundred items most words of an item are dictionary lookups. Text without spaces (Chinese,
+   Japanese, Thai) is one long word per sentence: segmented by the port each time, as fast as the
+   reference and no faster.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ WORD_MARK = "\u2581"  # sentencepiece's escaped space, first character of a word
 # Remembered words. A word costs about 200 bytes (key, tuple, dict slot): 40 MB at most. When
 # full the cache starts over, which costs time for a while, never correctness.
 CACHE_WORDS = 200_000
+# Longer "words" are segmented every time and never remembered: text without spaces (Chinese,
+# Japanese, Thai) is one word per sentence, which would not come again and would fill the cache.
+CACHE_WORD_CHARS = 32
 
 
 def package_resource(name: str) -> Path:
@@ -85,9 +90,10 @@ class SentencePieceTokenizer:
         if found is not None:
             return found
         pieces = tuple(self._viterbi(word))
-        with self._lock:
-            self.misses += 1
-            if len(self._cache) >= self._cache_words:
-                self._cache.clear()
-            self._cache[word] = pieces
+        self.misses += 1
+        if len(word) <= CACHE_WORD_CHARS:
+            with self._lock:
+                if len(self._cache) >= self._cache_words:
+                    self._cache.clear()
+                self._cache[word] = pieces
         return pieces

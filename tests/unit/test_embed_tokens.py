@@ -91,3 +91,12 @@ def test_repeated_words_come_from_the_cache() -> None:
     misses = tok.misses
     tok.encode("Geneva talks resume, the talks in Geneva")
     assert tok.misses == misses + 1  # only "▁Geneva," is new
+
+
+def test_long_words_are_not_remembered(reference: Any) -> None:
+    tok = SentencePieceTokenizer()
+    text = "東京都の会議は来週も続く予定で、関係者は合意を目指している。" * 2
+    assert tok.encode(text) == expected(reference, text)
+    assert tok.encode(text) == expected(reference, text)
+    assert tok.misses == 2  # one word of 60 characters, segmented both times
+    assert tok._cache == {}
