@@ -10,9 +10,9 @@ A convolution is an im2col ``Gather`` of its input (a zero row stands for the te
 
 ``--int8`` quantises the six convolution weights per output column to 7 bits and their inputs per
 tensor at run time (``DynamicQuantizeMatMul``); 7 bits because AVX2's u8 x s8 multiply saturates
-with full 8-bit weights. Everything else stays float32: quantising the input projection breaks it.
-Whether int8 is good enough is measured by ``make bench-embed`` (docs/dedupe.md); the worker
-uses the float32 graph.
+with full 8-bit weights. Everything else stays float32 (quantising the input projection too broke
+it when this was first measured). Whether int8 is good enough is measured by ``make bench-embed``
+(docs/dedupe.md): it is not, and the worker uses the float32 graph.
 
 Only this build step imports ``onnx``; the worker needs only ``onnxruntime``. The graph carries the
 package version and the weights' SHA-256 (:data:`streams.core.embed_onnx.META_WEIGHTS`), so a graph
