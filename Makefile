@@ -17,14 +17,14 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,build]'
 	@touch $@
 
 venv: $(STAMP)  ## create .venv and install the project with pinned dependencies
 
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,build,bench]'
 	@touch $@
 
 $(KB): $(STAMP) $(wildcard streams/kb/*.py streams/kb/build/*.py) streams/core/text.py config/entities/curated.jsonl

@@ -33,10 +33,12 @@ MAX_ITEM_BYTES = 1024 * 1024
 MIN_ITEMS = 200
 
 
-def _pipeline(profile: str) -> Pipeline:
+def _pipeline(profile: str, embedder: str | None = None) -> Pipeline:
     # The harness's WIRESTREAM_* variables apply here as they do to the worker processes.
-    settings = load_settings({**os.environ, "WIRESTREAM_WORKER_PROFILE": profile})
-    return Pipeline.from_settings(settings, {})
+    env = {**os.environ, "WIRESTREAM_WORKER_PROFILE": profile}
+    if embedder is not None:  # bench/embed.py runs the reference and the ONNX embedder in turn
+        env["WIRESTREAM_DEDUPE_EMBEDDER"] = embedder
+    return Pipeline.from_settings(load_settings(env), {})
 
 
 def _pass(
@@ -91,17 +93,20 @@ def model_read(items: list[WorkItem]) -> float:
     return (time.process_time() - cpu) * 1000.0 / max(1, len(texts))
 
 
-def run_core(items: list[WorkItem], profile: str, budget_s: float = 60.0) -> dict[str, Any]:
+def run_core(
+    items: list[WorkItem], profile: str, budget_s: float = 60.0, embedder: str | None = None
+) -> dict[str, Any]:
     """One timed pass over ``items`` (or as many as ``budget_s`` allows) with a fresh pipeline
-    and an empty dedupe store."""
+    and an empty dedupe store (``embedder``: ``dedupe.embedder``, default the settings')."""
     load_started = time.perf_counter()
-    pipeline = _pipeline(profile)
+    pipeline = _pipeline(profile, embedder)
     load_s = time.perf_counter() - load_started
     wall, cpu = time.perf_counter(), time.process_time()
     n, stages = _pass(pipeline, items, budget_s)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
         "items": n,
+        "embedder": type(pipeline.embedder).__name__,
         "model_read_ms_per_item": model_read(items[:n]),
         "load_s": load_s,
         "items_per_s": n / wall if wall > 0 else 0.0,

@@ -158,6 +158,9 @@ class DedupeSettings:
     # The fingerprint reads at most this many characters of a body: bounded work per item
     # (docs/architecture.md, "Bounded work per item"); the exact-duplicate hash reads it all.
     max_chars: int = 100_000
+    # auto: the ONNX embedder when `make embed` has built its graph, else the reference (numpy)
+    # with a warning; onnx: the ONNX one or an error; reference: always numpy (docs/dedupe.md).
+    embedder: Literal["auto", "onnx", "reference"] = "auto"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,12 @@ import orjson
 from streams.codec import timestamp_to_rfc3339
 from streams.core.deadline import Deadline
 from streams.core.dedupe.decide import DedupeKeys, Deduper, Store
-from streams.core.dedupe.embed import Embedder, default_embedder, embedding_text
+from streams.core.dedupe.embed import (
+    Embedder,
+    default_embedder,
+    embedding_text,
+    shared_embedder,
+)
 from streams.core.dedupe.fingerprint import Fingerprint, fingerprint
 from streams.core.entities.extractor import EntityExtractor, EntityLimits
 from streams.core.langid.detector import LanguageDetector
@@ -175,7 +180,13 @@ class Pipeline:
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
         full = settings.worker.profile == "full"
         use_embeddings = full
-        embedder = default_embedder()
+        # The `fast` profile never embeds: it gets the (unloaded) reference, and no warning about
+        # a missing graph.
+        embedder = (
+            default_embedder(settings.dedupe.embedder)
+            if use_embeddings
+            else shared_embedder("reference")
+        )
         if use_embeddings:
             embedder.load()
         ner = load_ner() if full and settings.entities.ner else None

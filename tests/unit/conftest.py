@@ -1,4 +1,5 @@
-"""Fixtures shared by the entity test modules: the real compiled KB and an extractor on it."""
+"""Fixtures shared by the entity and embedding test modules: the real compiled KB, an extractor on
+it, and the embedding graph."""
 
 from __future__ import annotations
 
@@ -38,3 +39,14 @@ def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def extractor(kb_path: Path) -> EntityExtractor:
     return EntityExtractor.load(kb_path)
+
+
+@pytest.fixture(scope="session")
+def embed_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedding graph `make embed` built when it is current, else one built for the session."""
+    from streams.core.dedupe import embed_onnx
+    from streams.core.dedupe.build import embed_graph as embed_build
+
+    if embed_onnx.graph_problem() is None:
+        return embed_onnx.DEFAULT_GRAPH
+    return embed_build.build(tmp_path_factory.mktemp("embed") / "use-m3.onnx")

@@ -153,17 +153,18 @@ def test_dockerfile_is_multi_stage_non_root_and_self_contained() -> None:
     assert len(stages) >= 2, stages
     build, runtime = text.split(f"AS {stages[-1]}")
     assert "make kb" in build, "the KB is built in the build stage"
+    assert "make embed" in build, "so is the embedding graph, by the same step as make setup"
     users = re.findall(r"^USER (\S+)", runtime, flags=re.MULTILINE)
     assert users, "the runtime stage sets a USER"
     assert users[-1].split(":")[0] not in {"root", "0"}
     assert re.search(r"^HEALTHCHECK .*?/healthz", runtime, flags=re.MULTILINE | re.DOTALL)
     # Nothing is fetched or built when a container starts.
     start = " ".join(re.findall(r"^(?:ENTRYPOINT|CMD) (.+)$", runtime, flags=re.MULTILINE))
-    for word in ("pip", "curl", "wget", "make", "download", "streams.kb.build"):
+    for word in ("pip", "curl", "wget", "make", "download", "streams.kb.build", "embed_build"):
         assert word not in start, start
     assert "WIRESTREAM_WEB_BIND=0.0.0.0" in runtime
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
-    assert {".git", ".venv", "streams/kb/data"} <= set(ignored)
+    assert {".git", ".venv", "streams/kb/data", "streams/core/dedupe/data"} <= set(ignored)
 
 
 def test_compose_runs_kraft_kafka_two_workers_prometheus_and_grafana() -> None:

@@ -28,6 +28,7 @@ def test_defaults_match_the_shipped_config_file() -> None:
         ({"WIRESTREAM_LANGID_EXPECTED": "en, ar,ru"}, "langid", "expected", ("en", "ar", "ru")),
         ({"WIRESTREAM_LANGID_MIN_CONFIDENCE": "0.7"}, "langid", "min_confidence", 0.7),
         ({"WIRESTREAM_KAFKA_SASL_USERNAME": ""}, "kafka", "sasl_username", None),
+        ({"WIRESTREAM_DEDUPE_EMBEDDER": "reference"}, "dedupe", "embedder", "reference"),
     ],
 )
 def test_environment_overrides(
@@ -44,6 +45,7 @@ def test_environment_overrides(
         {"WIRESTREAM_WORKER_PUBLISH_DUPLICATES": "perhaps"},
         {"WIRESTREAM_KAFKA_SECURITY_PROTOCOL": "CARRIER_PIGEON"},
         {"WIRESTREAM_WORKER_TOPOLOGY": "mesh"},
+        {"WIRESTREAM_DEDUPE_EMBEDDER": "tensorflow"},
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:

