@@ -16,11 +16,14 @@ from typing import IO, Any
 import orjson
 
 from streams.codec import decode_raw, encode_event
+from streams.core.deadline import Deadline
 from streams.core.pipeline import Pipeline
-from streams.errors import ItemRejected
+from streams.errors import DeadLetterReason, ItemRejected
+from streams.logs import get_logger
 from streams.settings import Settings
 
 DEADLETTER_SCHEMA = "wirestream.deadletter.v1"
+log = get_logger("wirestream.enrich")
 
 
 def iter_inputs(paths: list[str]) -> Iterator[tuple[str, int, bytes, int]]:
@@ -78,18 +81,35 @@ def run_enrich(settings: Settings, paths: list[str], *, progress: bool) -> int:
 def _enrich_one(
     pipeline: Pipeline, settings: Settings, name: str, line: int, value: bytes
 ) -> bytes:
+    """One input item's output line: its event, or a dead-letter record as the worker would
+    write it (a rejection with its reason; a bug as ``processing_error``, logged with its
+    traceback), so that one bad item never stops the run."""
     try:
         raw = decode_raw(value, settings.worker.max_item_bytes)
-    except ItemRejected as exc:
-        return orjson.dumps(
-            {
-                "schema": DEADLETTER_SCHEMA,
-                "reason": exc.reason.value,
-                "error": exc.message,
-                "file": name,
-                "line": line,
-            }
+        result = pipeline.enrich(
+            raw,
+            received_at=time.time(),
+            origin=f"{name}:{line}",
+            deadline=Deadline.after(settings.worker.item_deadline_s),
         )
-    result = pipeline.enrich(raw, received_at=time.time(), origin=f"{name}:{line}")
+    except ItemRejected as exc:
+        return _deadletter(exc.reason, exc.message, name, line)
+    except Exception as exc:
+        log.exception("processing_failed", file=name, line=line)
+        return _deadletter(
+            DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", name, line
+        )
     assert result.event is not None  # enrich_duplicates defaults to True
     return encode_event(result.event)
+
+
+def _deadletter(reason: DeadLetterReason, error: str, name: str, line: int) -> bytes:
+    return orjson.dumps(
+        {
+            "schema": DEADLETTER_SCHEMA,
+            "reason": reason.value,
+            "error": error,
+            "file": name,
+            "line": line,
+        }
+    )

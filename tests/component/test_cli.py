@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from harness.hostile import SHAPES
 from tests.conftest import ROOT, SAMPLE_FEED, SEED
 
 WIRESTREAM = [str(Path(sys.executable).parent / "wirestream")]
@@ -76,3 +77,19 @@ def test_bad_settings_are_reported_plainly() -> None:
     )
     assert done.returncode == 2
     assert b"raw_partitions: 'many' is not a number" in done.stderr
+
+
+def test_enrich_writes_one_line_for_every_hostile_item(tmp_path: Path) -> None:
+    """Every shape of hostile input (harness/hostile.py), in one file: one line each, in order,
+    and the run goes on after a rejection; a flash is enriched from its headline."""
+    names = sorted(SHAPES)
+    feed = tmp_path / "hostile.jsonl"
+    feed.write_bytes(b"".join(SHAPES[name](100_000) + b"\n" for name in names))
+    done = run("enrich", str(feed))
+    assert done.returncode == 0, done.stderr.decode()
+    lines = dict(zip(names, (orjson.loads(x) for x in done.stdout.splitlines()), strict=True))
+    dead = {name: line["reason"] for name, line in lines.items() if "reason" in line}
+    assert dead == {"publisher_tags": "empty_body"}  # nothing but tags: nothing left to enrich
+    flash = lines["flash"]
+    assert flash["headline"].startswith("FLASH:")
+    assert {e["name"] for e in flash["entities"]} >= {"Vladimir Putin", "Moscow"}
