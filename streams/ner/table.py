@@ -22,7 +22,9 @@ def word_hash(word: str) -> int:
 class HashedTable:
     """Maps a word to an ``int64`` value; built from a mapping, or from its two stored arrays."""
 
-    def __init__(self, keys: npt.NDArray[np.uint64], values: npt.NDArray[np.int64]) -> None:
+    def __init__(
+        self, keys: npt.NDArray[np.uint64], values: npt.NDArray[np.int64] | npt.NDArray[np.int32]
+    ) -> None:
         if keys.shape != values.shape or keys.ndim != 1:
             raise ValueError("keys and values must be 1-d arrays of one length")
         if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
