@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from streams.ner.features_zh import ChineseFeatures
 from streams.ner.table import PhraseTable, WordLists
 from streams.ner.text import arabic_splits, normalize_arabic, normalize_latin
 
@@ -255,14 +256,16 @@ def _script_shape(token: str) -> str:
     return "".join(out)
 
 
-Featurizer = EnglishFeatures | ArabicFeatures
+Featurizer = EnglishFeatures | ArabicFeatures | ChineseFeatures
 
 
 def featurizer(language: str, lexicon: Lexicon) -> Featurizer:
-    """The feature set for a language: Arabic-script ones get the Arabic set, others the cased
-    Latin one (a new language trains with whichever fits its script)."""
+    """The feature set for a language: Arabic-script ones get the Arabic set, Chinese the
+    character one, others the cased one (Latin or Cyrillic: capitals, affixes and shapes)."""
     if language in ("ar", "fa", "ur"):
         return ArabicFeatures(lexicon)
+    if language == "zh":
+        return ChineseFeatures(lexicon)
     return EnglishFeatures(lexicon)
 
 

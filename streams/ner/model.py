@@ -11,6 +11,7 @@ Loading never raises: a missing or damaged model logs a warning, is recorded in
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,8 @@ from streams.ner.decode import marginals, to_iob, viterbi_batch
 from streams.ner.document import harmonize
 from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer
 from streams.ner.table import ClusterTable, HashedTable, PhraseTable, WordLists
-from streams.ner.text import arabic_splits, sentences, tokenize
+from streams.ner.text import arabic_splits, sentences, tokenize, tokenize_chars
+from streams.ner.weights import WordWeights
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SUFFIX = ".wsner"
@@ -36,7 +38,9 @@ PROPOSED_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
 # The word lists that hold place names as written (from the KB's sources).
 PLACE_LISTS = frozenset({"country", "city", "region"})
 # Scripts without capitals: the document pass only retypes there, it never adds a mention.
-UNCASED = frozenset({"ar", "fa", "ur", "he"})
+UNCASED = frozenset({"ar", "fa", "ur", "he", "zh"})
+# Languages whose tokens are characters (the corpus is cut so, and the text has no spaces).
+BY_CHARACTER = frozenset({"zh"})
 # Without capitals, a lone word the model calls a person may be an adjective after a noun
 # (اجتماع ماراثوني, "a marathon meeting"). Such a word is proposed only when the model's
 # marginal probability of its label reaches this, or the text names a longer person ending
@@ -44,6 +48,10 @@ UNCASED = frozenset({"ar", "fa", "ur", "he"})
 # below 0.75 were 41% right (11 of 27), those above 86%: dropping them costs no F1 and removes
 # most of the model's lone-word false alarms (docs/ner.md).
 LONE_NAME_MIN_CONFIDENCE = 0.75
+
+# Languages that write case suffixes on names after an apostrophe (Türkiye'nin, Ankara'da).
+APOSTROPHE_SUFFIXES = frozenset({"tr", "az"})
+_SUFFIX_RE = re.compile(r"['’][^\W\d_]+$")
 
 Span = tuple[int, int, str]
 
@@ -80,20 +88,26 @@ class NerModel:
         self.meta = meta
         self.language: str = meta["language"]
         self.labels: tuple[str, ...] = tuple(meta["labels"])
+        # Every array kept is a copy: the decompressed file is freed once loading ends, so a
+        # loaded model costs what it keeps (weights.py), not its whole payload.
         self._feats: Featurizer = featurizer(self.language, _lexicon(meta, arrays))
-        names = store.unpack_strings(arrays["word_features"])
-        self._word_index = {name: i for i, name in enumerate(names)}
-        self._word_weights = np.asarray(arrays["word_weights"], dtype=np.float32)
+        n_labels = len(self.labels)
+        if "word_keys" in arrays:  # format v2: sparse rows, hashed names
+            self._words = WordWeights.from_arrays(arrays, (len(OFFSETS), n_labels))
+        else:  # format v1: a dense array and the names
+            names = store.unpack_strings(arrays["word_features"])
+            dense = arrays["word_weights"]
+            if dense.shape != (len(names), len(OFFSETS), n_labels):
+                raise store.ModelFormatError("word weights do not match the feature list")
+            self._words = WordWeights.from_dense(names, dense)
         pos_names = store.unpack_strings(arrays["position_features"])
         self._pos_index = {name: i for i, name in enumerate(pos_names)}
-        self._pos_weights = np.asarray(arrays["position_weights"], dtype=np.float32)
-        self._transitions = np.asarray(arrays["transitions"], dtype=np.float32)
-        n_labels = len(self.labels)
-        shape_ok = (
-            self._word_weights.shape == (len(names), len(OFFSETS), n_labels)
-            and self._pos_weights.shape == (len(pos_names), n_labels)
-            and self._transitions.shape == (n_labels, n_labels)
-        )
+        self._pos_weights = np.array(arrays["position_weights"], dtype=np.float32)
+        self._transitions = np.array(arrays["transitions"], dtype=np.float32)
+        shape_ok = self._pos_weights.shape == (
+            len(pos_names),
+            n_labels,
+        ) and self._transitions.shape == (n_labels, n_labels)
         if not shape_ok:
             raise store.ModelFormatError("weight arrays do not match the feature and label lists")
         self._cache: dict[str, tuple[int, str, int]] = {}
@@ -156,7 +170,10 @@ class NerModel:
         del language
         if not text:
             return ()
-        offsets = tokenize(text, self._feats.lexicon.abbreviations)
+        if self.language in BY_CHARACTER:
+            offsets = tokenize_chars(text)
+        else:
+            offsets = tokenize(text, self._feats.lexicon.abbreviations)
         bounds = list(sentences(text, offsets))
         words = [text[s:e] for s, e in offsets]
         sents = [words[a:b] for a, b in bounds]
@@ -164,7 +181,7 @@ class NerModel:
         found = [tag_spans(t) for t in tags]
         if self.document_pass and len(sents) > 1:
             found = harmonize(sents, found, cased=self.language not in UNCASED)
-        if self.language in UNCASED:
+        if self.language in UNCASED and self.language not in BY_CHARACTER:
             found = self._drop_doubtful_lone_names(sents, found, emissions)
         spans: list[Span] = []
         for (first, _), sent_spans in zip(bounds, found, strict=True):
@@ -172,7 +189,9 @@ class NerModel:
                 if kind not in PROPOSED_TYPES:
                     continue
                 begin = offsets[first + start][0] + self._leading_clitic(words[first + start])
-                spans.append((begin, offsets[first + end - 1][1], kind))
+                last = words[first + end - 1]
+                finish = offsets[first + end - 1][1] - self._case_suffix(last)
+                spans.append((begin, finish, kind))
         return tuple(spans)
 
     def tag_sentences(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -297,11 +316,16 @@ class NerModel:
         return entry
 
     def _word_sum(self, feats: Sequence[tuple[int, str]]) -> npt.NDArray[np.float32]:
-        ids = [self._word_index[f] for _, f in feats if f in self._word_index]
-        if not ids:
-            return np.zeros(self._word_weights.shape[1:], dtype=np.float32)
-        summed: npt.NDArray[np.float32] = self._word_weights[ids].sum(axis=0)
-        return summed
+        return self._words.sum([f for _, f in feats])
+
+    def _case_suffix(self, token: str) -> int:
+        """How many characters at the end of an entity's last token are a case suffix to
+        leave out: Turkish writes it after an apostrophe ("Londra'yı", "Erdoğan'ın"), and the
+        corpus keeps it in the token; the name is what a span is for (linking, alerting)."""
+        if self.language not in APOSTROPHE_SUFFIXES:
+            return 0
+        m = _SUFFIX_RE.search(token)
+        return len(m.group()) if m and m.start() > 0 else 0
 
     def _leading_clitic(self, token: str) -> int:
         """How many characters of an entity's first token are a proclitic to leave out.
@@ -358,9 +382,10 @@ def _is_mark(ch: str) -> bool:
 
 def _lexicon(meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Lexicon:
     def table(keys: str, values: str) -> HashedTable:
-        return HashedTable(
-            np.asarray(arrays[keys], dtype=np.uint64), np.asarray(arrays[values], dtype=np.int64)
-        )
+        vals = np.array(arrays[values], dtype=np.int64)
+        if len(vals) and int(vals.min()) >= -(2**31) and int(vals.max()) < 2**31:
+            vals = vals.astype(np.int32)  # cluster paths and list masks mostly fit: 4 bytes saved
+        return HashedTable(np.array(arrays[keys], dtype=np.uint64), vals)
 
     lists = WordLists(
         tuple(store.unpack_strings(arrays["list_names"])), table("list_keys", "list_masks")

@@ -42,7 +42,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 
-_ENDS_SENTENCE = frozenset({".", "!", "?", "؟", "…", "۔"})
+_ENDS_SENTENCE = frozenset({".", "!", "?", "؟", "…", "۔", "。", "！", "？"})
 # Text with no stops or line breaks (a list, a table flattened to one line) is cut into sentences
 # of at most this many tokens: the tagger's window is five tokens, and Viterbi's cost per step
 # grows with the longest sentence of a text.
@@ -67,6 +67,15 @@ def tokenize(text: str, abbreviations: frozenset[str] = frozenset()) -> list[tup
         # comma or period after a number ("2,") is not captured, as the pattern needs a word after.
         spans.append((start, end))
     return spans
+
+
+_CHAR_RE = re.compile(rf"[^\s{_INVISIBLE}]")
+
+
+def tokenize_chars(text: str) -> list[tuple[int, int]]:
+    """Every visible character a token: how the Chinese corpus is cut (digits and Latin letters
+    too), so Chinese text needs no spaces and no word segmenter."""
+    return [m.span() for m in _CHAR_RE.finditer(text)]
 
 
 def sentences(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
