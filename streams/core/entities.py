@@ -17,7 +17,9 @@ Who wins when sources disagree (the rule for statistical NER models too):
    sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
    the model's type wins and the mention is unlinked rather than linked to the wrong place.
 4. A model span that contains KB places and is itself not a place replaces them: "Bank of
-   England" (ORG) is one entity, not England (LOC).
+   England" (ORG) is one entity, not England (LOC). So does a model place strictly longer
+   than every KB place inside it: "América Latina" is one place, not Latina (Italy), and
+   "Río Grande do Sul" not Río Grande.
 5. Any other model span is reported as an unlinked entity of the model's type.
 6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
    covers: kept only where the KB found nothing. Where a model runs, it already judged those
@@ -370,10 +372,12 @@ def _merge_model(
         if len(inside) < len(touching):
             continue  # a KB mention crosses the span's edge: the KB's reading stands
         if inside and not _model_reads_place_as_name(inside, start, end, etype, kb):
-            longer = any(m.end - m.start < end - start for m in inside)
-            if not (
-                longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside)
-            ):
+            places = all(m.type in PLACE_TYPES for m in inside)
+            if etype in PLACE_TYPES:  # rule 4, a longer place: every KB place is shorter
+                replaces = places and all(m.end - m.start < end - start for m in inside)
+            else:
+                replaces = places and any(m.end - m.start < end - start for m in inside)
+            if not replaces:
                 continue  # rule 2: the KB match stands
         for i in touching:
             removed[i] = 1
