@@ -21,7 +21,10 @@ Who wins when sources disagree (the rule for statistical NER models too):
    than every KB place inside it: "América Latina" is one place, not Latina (Italy), and
    "Río Grande do Sul" not Río Grande.
 5. Any other model span is reported as an unlinked entity of the model's type.
-6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
+6. Where a model runs, a one-word KB place that is an everyday word (the KB's common words:
+   German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita") and that no model
+   span touches is dropped: the model read the sentence and saw no name there. Countries stay.
+7. The built-in rules (capitalised words, title cues) come last, and only for languages no model
    covers: kept only where the KB found nothing. Where a model runs, it already judged those
    words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
    false alarms.
@@ -48,7 +51,7 @@ from streams.core.text import cut_at_space
 from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
-from streams.kb.normalize import fold
+from streams.kb.normalize import fold, fold_key
 from streams.models import Entity
 
 # A place in a country the text names gets this much on the log10-population scale: enough for
@@ -350,7 +353,7 @@ def _valid(span: tuple[int, int, str], n: int) -> bool:
 def _merge_model(
     mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], text: str, kb: Tables
 ) -> list[_Mention]:
-    """Rules 2-5 of the module docstring, in O((m + s) log m) for m KB mentions and s spans.
+    """Rules 2-6 of the module docstring, in O((m + s) log m) for m KB mentions and s spans.
 
     ``mentions`` are the KB's, non-overlapping and in text order (``longest_first``), so their
     ends are sorted too and the mentions a span touches are one run found by bisection. Model
@@ -360,13 +363,15 @@ def _merge_model(
     starts = [m.start for m in mentions]
     ends = [m.end for m in mentions]
     removed = bytearray(len(mentions))
+    judged = bytearray(len(mentions))  # a model span touches it
     added: list[_Mention] = []
     taken_end = -1  # end of the last model span added: spans do not overlap it
     for span in sorted(s for s in spans if _valid(s, len(text))):
         start, end, etype = span
+        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
+        judged[lo:hi] = b"\x01" * max(0, hi - lo)
         if start < taken_end:
             continue
-        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
         touching = [i for i in range(lo, hi) if not removed[i]]
         inside = [mentions[i] for i in touching if start <= starts[i] and ends[i] <= end]
         if len(inside) < len(touching):
@@ -383,7 +388,21 @@ def _merge_model(
             removed[i] = 1
         added.append(_unlinked(start, end, etype, text))
         taken_end = end
+    for i, m in enumerate(mentions):  # rule 6
+        if not judged[i] and not removed[i] and _everyday_place(m, text, kb):
+            removed[i] = 1
     return [m for m, gone in zip(mentions, removed, strict=True) if not gone] + added
+
+
+def _everyday_place(m: _Mention, text: str, kb: Tables) -> bool:
+    surface = text[m.start : m.end]
+    return (
+        m.source == 0
+        and m.type in PLACE_TYPES
+        and " " not in surface
+        and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+        and fold_key(surface) in kb.common_words
+    )
 
 
 def _model_reads_place_as_name(
@@ -404,7 +423,7 @@ def _model_reads_place_as_name(
 def _merge_rules(
     mentions: list[_Mention], spans: Sequence[tuple[int, int, str]], taken: bytearray, text: str
 ) -> list[_Mention]:
-    """Rule 6: a rule span is kept only where the KB found no name (``taken`` marks them)."""
+    """Rule 7: a rule span is kept only where the KB found no name (``taken`` marks them)."""
     out = list(mentions)
     for start, end, etype in spans:
         if 1 in taken[start:end]:
