@@ -16,6 +16,7 @@ features; the model file stores the weights of exactly these strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -105,6 +106,10 @@ class EnglishFeatures:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
 
+    def units(self, words: Sequence[str]) -> list[str]:
+        """What word features are computed (and cached) for: each word itself."""
+        return list(words)
+
     def normalize(self, token: str) -> str:
         return normalize_latin(token)
 
@@ -174,6 +179,41 @@ class EnglishFeatures:
         return out
 
 
+_APOSTROPHE_SUFFIX = re.compile(r"(?<=\w)['’]([^\W\d_]+)$")
+
+
+def split_suffix(token: str) -> tuple[str, str]:
+    """Turkish "Londra'yı" -> ("Londra", "yı"); a token without one -> (token, "")."""
+    m = _APOSTROPHE_SUFFIX.search(token)
+    if m is None or not m.group(1).islower():  # O'Neill is a name, not O + a suffix
+        return token, ""
+    return token[: m.start()], m.group(1)
+
+
+class SuffixFeatures(EnglishFeatures):
+    """Cased text whose names take case suffixes after an apostrophe (Turkish: "Londra'yı",
+    "Erdoğan'ın"). The name is read as itself (its form, lists, word table) plus the suffix, and
+    lists are keyed by the name without it, so every case form of a name hits the same entry.
+    Turkish writes the apostrophe only after proper names, which makes it a signal of its own."""
+
+    language = "tr"
+
+    def phrase_forms(self, word: str) -> tuple[str, ...]:
+        return (self.key(word),)
+
+    def start_code(self, word: str) -> int:
+        return self.lexicon.phrases.start_code(self.key(word))
+
+    def key(self, word: str) -> str:
+        return split_suffix(word)[0].lower()
+
+    def word(self, token: str) -> list[WordFeature]:
+        stem, suffix = split_suffix(token)
+        if not suffix:
+            return super().word(token)
+        return [*super().word(stem), (1, "sfx=" + suffix.lower()), (1, "apos")]
+
+
 class ArabicFeatures:
     """Features for Arabic (trained on ANERcorp): no capitals, so stems and affixes carry it."""
 
@@ -181,6 +221,9 @@ class ArabicFeatures:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+
+    def units(self, words: Sequence[str]) -> list[str]:
+        return list(words)
 
     def normalize(self, token: str) -> str:
         return normalize_arabic(token)
@@ -256,7 +299,7 @@ def _script_shape(token: str) -> str:
     return "".join(out)
 
 
-Featurizer = EnglishFeatures | ArabicFeatures | ChineseFeatures
+Featurizer = EnglishFeatures | SuffixFeatures | ArabicFeatures | ChineseFeatures
 
 
 def featurizer(language: str, lexicon: Lexicon) -> Featurizer:
@@ -266,13 +309,15 @@ def featurizer(language: str, lexicon: Lexicon) -> Featurizer:
         return ArabicFeatures(lexicon)
     if language == "zh":
         return ChineseFeatures(lexicon)
+    if language in ("tr", "az"):
+        return SuffixFeatures(lexicon)
     return EnglishFeatures(lexicon)
 
 
 def attributes(feats: Featurizer, tokens: Sequence[str]) -> list[list[str]]:
     """Training-side attribute strings of a sentence (the tagger computes the same sums from
     cached per-word weights instead)."""
-    words = [feats.normalize(t) for t in tokens]
+    words = [feats.normalize(u) for u in feats.units(tokens)]
     per_word = [feats.word(w) for w in words]
     positions = feats.positions(words)
     n = len(words)

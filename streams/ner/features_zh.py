@@ -1,10 +1,14 @@
 """Features for Chinese: a token is one character (as in the People's Daily / MSRA corpus).
 
-Chinese has no spaces and no capitals, so what a character means depends on its neighbours:
-the character itself is a word feature (cached, with a reach of two), and the character
-bigrams and the trigram around each position are position features. The word lists work on
-characters: a place or a name seen in training is a sequence of characters, matched as a
-multi-word name ("@g=city|B", "@g=city|I"), exactly as the cased languages match "New York".
+Chinese has no spaces and no capitals, so what a character means depends on its neighbours. The
+unit whose features are computed (and cached by the tagger, like a word elsewhere) is a
+character together with the one before it, written ``prev + UNIT_SEP + char``: its features are
+the character, its type and the bigram ending at it, and with a reach of two every label sees
+the five characters and the five bigrams around it. Character n-grams as per-position features
+would cost a dict of some 600,000 strings (150 MB) and a lookup per n-gram per character; as
+cached unit features they cost a hashed table and one cache row per distinct bigram. The word
+lists work on characters: a place or a name seen in training is a sequence of characters,
+matched as a multi-word name ("@g=city|B", "@g=city|I"), as "New York" is in cased languages.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from streams.ner.features import Lexicon, WordFeature
 
-# Padding outside the sentence, for the n-grams of its first and last characters.
+# Padding before the sentence, for the bigram of its first character.
 _PAD = "^"
+UNIT_SEP = "\x1f"
 
 
 def normalize_han(token: str) -> str:
@@ -47,23 +52,32 @@ class ChineseFeatures:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
 
+    def units(self, words: Sequence[str]) -> list[str]:
+        """Each character with the one before it (see the module docstring)."""
+        return [(words[i - 1] if i else _PAD) + UNIT_SEP + w for i, w in enumerate(words)]
+
     def normalize(self, token: str) -> str:
-        return normalize_han(token)
+        return UNIT_SEP.join(normalize_han(part) for part in token.split(UNIT_SEP))
 
     def phrase_forms(self, word: str) -> tuple[str, ...]:
-        return (word,)
+        return (_char(word),)
 
     def start_code(self, word: str) -> int:
-        return self.lexicon.phrases.start_code(word)
+        return self.lexicon.phrases.start_code(_char(word))
 
     def key(self, word: str) -> str:
-        return word
+        return _char(word)
 
     def word(self, token: str) -> list[WordFeature]:
-        feats: list[WordFeature] = [(2, "w=" + token), (1, "T=" + char_type(token))]
-        if len(token) > 1:  # a Latin word or a number the tokenizer kept whole
-            feats.append((0, "len=" + str(min(len(token), 5))))
-        feats += [(1, "L=" + name) for name in self.lexicon.lists.kinds(token)]
+        prev, _, char = token.rpartition(UNIT_SEP)
+        feats: list[WordFeature] = [
+            (2, "w=" + char),
+            (1, "T=" + char_type(char)),
+            (2, "b=" + (prev or _PAD) + char),
+        ]
+        if len(char) > 1:  # a Latin word or a number kept whole
+            feats.append((0, "len=" + str(min(len(char), 5))))
+        feats += [(1, "L=" + name) for name in self.lexicon.lists.kinds(char)]
         return feats
 
     def positions(self, words: Sequence[str], codes: Sequence[int] = ()) -> list[list[str]]:
@@ -71,19 +85,13 @@ class ChineseFeatures:
 
         n = len(words)
         out: list[list[str]] = [[] for _ in range(n)]
-        if not n:
-            return out
-        w = [_PAD, _PAD, *words, _PAD, _PAD]
-        for i in range(n):
-            j = i + 2  # index of words[i] in w
-            out[i] += [
-                "@b-2=" + w[j - 2] + w[j - 1],
-                "@b-1=" + w[j - 1] + w[j],
-                "@b0=" + w[j] + w[j + 1],
-                "@b1=" + w[j + 1] + w[j + 2],
-                "@t=" + w[j - 1] + w[j] + w[j + 1],
-            ]
-        out[0].append("@bos")
-        out[-1].append("@eos")
-        mark_phrases(self, words, codes or [self.start_code(x) for x in words], out)
+        if n:
+            out[0].append("@bos")
+            out[-1].append("@eos")
+            mark_phrases(self, words, codes or [self.start_code(x) for x in words], out)
         return out
+
+
+def _char(unit: str) -> str:
+    """The character of a unit (a bare character is its own)."""
+    return unit.rpartition(UNIT_SEP)[2]

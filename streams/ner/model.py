@@ -11,7 +11,6 @@ Loading never raises: a missing or damaged model logs a warning, is recorded in
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,16 +23,17 @@ from streams.ner import store
 from streams.ner.conll import tag_spans
 from streams.ner.decode import marginals, to_iob, viterbi_batch
 from streams.ner.document import harmonize
-from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer
+from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer, split_suffix
 from streams.ner.table import ClusterTable, HashedTable, PhraseTable, WordLists
 from streams.ner.text import arabic_splits, sentences, tokenize, tokenize_chars
 from streams.ner.weights import WordWeights
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SUFFIX = ".wsner"
-# Distinct words whose summed weights are kept; past this the cache starts over. At 5 offsets x
-# 17 labels x 4 bytes a row, 32k rows is about 11 MB, and a day of news repeats most words.
-CACHE_ROWS = 32768
+# The cache of summed word weights, per loaded language: past this many bytes of rows it starts
+# over. At 5 offsets x 17 labels x 4 bytes a row, 6 MB is 18,500 distinct words, and a day of
+# news repeats most words (the cache fills as it is used: a language that sees no text costs none).
+CACHE_BYTES = 6 * 1024 * 1024
 PROPOSED_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
 # The word lists that hold place names as written (from the KB's sources).
 PLACE_LISTS = frozenset({"country", "city", "region"})
@@ -51,7 +51,6 @@ LONE_NAME_MIN_CONFIDENCE = 0.75
 
 # Languages that write case suffixes on names after an apostrophe (Türkiye'nin, Ankara'da).
 APOSTROPHE_SUFFIXES = frozenset({"tr", "az"})
-_SUFFIX_RE = re.compile(r"['’][^\W\d_]+$")
 
 Span = tuple[int, int, str]
 
@@ -111,7 +110,8 @@ class NerModel:
         if not shape_ok:
             raise store.ModelFormatError("weight arrays do not match the feature and label lists")
         self._cache: dict[str, tuple[int, str, int]] = {}
-        self._rows = np.zeros((CACHE_ROWS, len(OFFSETS), n_labels), dtype=np.float32)
+        self._cache_rows = max(4096, CACHE_BYTES // (len(OFFSETS) * n_labels * 4))
+        self._rows = np.zeros((self._cache_rows, len(OFFSETS), n_labels), dtype=np.float32)
         self._pad_row = 0
         self._rows[self._pad_row] = self._word_sum([(2, PAD)])
         self._lock = threading.Lock()
@@ -241,7 +241,7 @@ class NerModel:
             return out, ems
         lengths = [len(batch[i]) for i in todo]
         with self._lock:
-            chunks = _chunks([batch[i] for i in todo], CACHE_ROWS // 2)
+            chunks = _chunks([batch[i] for i in todo], self._cache_rows // 2)
             flat_parts = [self._emissions(chunk) for chunk in chunks]
         flat = np.concatenate(flat_parts)
         emissions = np.zeros((len(todo), max(lengths), len(self.labels)), dtype=np.float32)
@@ -262,7 +262,7 @@ class NerModel:
         shifted slice per window offset serves them all: the word ``k`` places away from a token
         is either a real neighbour or padding, exactly as in training.
         """
-        if len(self._cache) + sum(map(len, sents)) >= CACHE_ROWS - 1:
+        if len(self._cache) + sum(map(len, sents)) >= self._cache_rows - 1:
             # Rows handed out below must stay valid until they are read at the end.
             self._cache.clear()
         reach = max(abs(k) for k in OFFSETS)
@@ -272,7 +272,7 @@ class NerModel:
         codes: list[list[int]] = []
         for tokens in sents:
             sent_words, sent_codes = [], []
-            for tok in tokens:
+            for tok in self._feats.units(tokens):
                 row, word, code = self._entry(tok)
                 token_at.append(len(seq))
                 seq.append(row)
@@ -324,8 +324,8 @@ class NerModel:
         corpus keeps it in the token; the name is what a span is for (linking, alerting)."""
         if self.language not in APOSTROPHE_SUFFIXES:
             return 0
-        m = _SUFFIX_RE.search(token)
-        return len(m.group()) if m and m.start() > 0 else 0
+        stem, suffix = split_suffix(token)
+        return len(token) - len(stem) if suffix else 0
 
     def _leading_clitic(self, token: str) -> int:
         """How many characters of an entity's first token are a proclitic to leave out.
