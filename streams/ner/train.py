@@ -31,6 +31,7 @@ import numpy as np
 
 from streams.ner import store
 from streams.ner.conll import Sentence, read_conll, score_spans, tag_spans
+from streams.ner.data import ascii_copy, data_files, file_name
 from streams.ner.decode import to_bilou, to_iob
 from streams.ner.features import OFFSETS, Featurizer, Lexicon, attributes, featurizer
 from streams.ner.lexicon import (
@@ -66,17 +67,25 @@ class Recipe:
     folds: int = 5  # for the "seen in training" word lists, computed out of fold
     # Other sets of the same language trained on as well (folders under ``ner/``).
     extra: tuple[str, ...] = ()
+    # Keep only this many of the word table's likeliest words (None: all). A million hashed
+    # words cost 12 MB loaded; past the first few hundred thousand they are names and typos
+    # seen a handful of times, which the model then reads as unknown words.
+    table_words: int | None = None
+    # Also learn from a copy of every sentence with a non-ASCII letter, those letters deleted
+    # ("München" -> "Mnchen"): CoNLL-2003 German dev has lost them all ("fr", "Brder-Grimm-
+    # Schule") while its train split has them, so text of that source comes both ways.
+    ascii_copy: bool = False
 
 
-_SGD = Recipe(algorithm="l2sgd", c2=1.0, iterations=50)
+_SGD = Recipe(algorithm="l2sgd", c2=1.0, iterations=50, table_words=300_000)
 RECIPES = {
-    "en": _SGD,
+    "en": Recipe(algorithm="l2sgd", c2=1.0, iterations=50),
     "ar": Recipe(encoding="iob", c1=0.05, c2=0.05),
-    "de": Recipe(algorithm="l2sgd", c2=1.0, iterations=50, extra=("de-germeval",)),
+    "de": replace(_SGD, extra=("de-germeval",), ascii_copy=True),
     "es": _SGD,
     "nl": _SGD,
     "fr": _SGD,
-    "ru": Recipe(algorithm="l2sgd", c2=1.0, iterations=50, extra=("ru-factrueval",)),
+    "ru": replace(_SGD, extra=("ru-factrueval",)),
     "pt": _SGD,
     "it": _SGD,
     "zh": _SGD,
@@ -131,10 +140,12 @@ def train(
     """Train, export to ``out``, check the export, score on the eval file; returns a report."""
     recipe = recipe or RECIPES.get(language, Recipe())
     started = time.monotonic()
-    files, dev_file = data_files(language, data, recipe, use_dev=use_dev)
+    files, dev_file = data_files(language, data, recipe.extra, use_dev=use_dev)
     sents = [s for f in files for s in read_conll(f)]
-    _say(f"{language}: {len(sents)} sentences from {', '.join(map(_file_name, files))}")
-    base, table_source = _base_lexicon(language, sents)
+    if recipe.ascii_copy:
+        sents += [c for c in map(ascii_copy, sents) if c is not None]
+    _say(f"{language}: {len(sents)} sentences from {', '.join(map(file_name, files))}")
+    base, table_source = _base_lexicon(language, sents, recipe.table_words)
     key = _key_fn(featurizer(language, Lexicon()))
     final = _with_seen(base, sents, key)
 
@@ -187,35 +198,6 @@ def train(
     return report
 
 
-def data_files(
-    language: str, data: Path, recipe: Recipe, *, use_dev: bool
-) -> tuple[list[Path], Path | None]:
-    """The training files, and the dev file to score on when the model does not learn from it."""
-    folder = data / "ner" / language
-    if (folder / "train.conll").exists():
-        files = [folder / "train.conll"]
-        files += [data / "ner" / extra / "train.conll" for extra in recipe.extra]
-        missing = [f for f in files if not f.exists()]
-        if missing:
-            raise SystemExit(f"no training data: {', '.join(map(str, missing))} missing")
-        dev = folder / "dev.conll"
-        if use_dev:
-            return [*files, dev], None
-        return files, dev if dev.exists() else None
-    files = [data / f"ner_{language}_train.conll"]
-    if use_dev:
-        files.append(data / f"ner_{language}_dev.conll")
-    files = [f for f in files if f.exists()]
-    if not files:
-        raise SystemExit(f"no training data: {data}/ner_{language}_train.conll is missing")
-    return files, None
-
-
-def _file_name(path: Path) -> str:
-    """``ner/de/train.conll`` in the new layout, the bare name in the old."""
-    return "/".join(path.parts[-3:]) if path.parent.parent.name == "ner" else path.name
-
-
 def _append_folds(
     trainer: Any,
     *,
@@ -259,7 +241,9 @@ class _Base:
     clusters: ClusterTable | None
 
 
-def _base_lexicon(language: str, sents: Sequence[Sentence]) -> tuple[_Base, str]:
+def _base_lexicon(
+    language: str, sents: Sequence[Sentence], table_words: int | None = None
+) -> tuple[_Base, str]:
     try:
         places = place_names(language)
         whole, parts = split_lists(places, language)
@@ -267,7 +251,7 @@ def _base_lexicon(language: str, sents: Sequence[Sentence]) -> tuple[_Base, str]
     except ImportError as exc:  # the KB's sources are optional for a new language
         _say(f"{language}: no place names ({exc})")
         whole, parts, phrases = {}, {}, {}
-    clusters, source = _word_table(language, featurizer(language, Lexicon()).normalize)
+    clusters, source = _word_table(language, featurizer(language, Lexicon()).normalize, table_words)
     _say(f"{language}: word table: {source}")
     abbreviations = frozenset(
         t for s in sents for t in s.tokens if len(t) > 1 and t.endswith(".") and t[0].isalpha()
@@ -275,20 +259,27 @@ def _base_lexicon(language: str, sents: Sequence[Sentence]) -> tuple[_Base, str]
     return _Base(whole | parts, phrases, abbreviations, clusters), source
 
 
-def _word_table(language: str, normalize: Callable[[str], str]) -> tuple[ClusterTable | None, str]:
+def _word_table(
+    language: str, normalize: Callable[[str], str], limit: int | None = None
+) -> tuple[ClusterTable | None, str]:
     """Word clusters and probabilities from spaCy's lookup tables where they exist for the
     language (English), else word probabilities from wordfreq (Arabic), else nothing. Chinese
     reads characters, which a word list does not describe: none."""
     if language == "zh":
         return None, "none (characters)"
     try:
-        return ClusterTable.build(spacy_word_table(language)), "spacy-lookups-data clusters"
+        table, source = spacy_word_table(language), "spacy-lookups-data clusters"
     except (ImportError, FileNotFoundError):
-        pass
-    try:
-        return ClusterTable.build(wordfreq_table(language, normalize)), "wordfreq probabilities"
-    except (ImportError, LookupError):
-        return None, "none for this language"
+        try:
+            table, source = wordfreq_table(language, normalize), "wordfreq probabilities"
+        except (ImportError, LookupError):
+            return None, "none for this language"
+    if limit is not None and len(table) > limit:
+        # Likeliest first (lowest -log-probability bucket), ties by the word: deterministic.
+        kept = sorted(table.items(), key=lambda item: (item[1][1], item[0]))[:limit]
+        table = dict(kept)
+        source += f", the {limit:,} likeliest words"
+    return ClusterTable.build(table), source
 
 
 def _phrases(lists: dict[str, set[str]], language: str) -> dict[str, set[tuple[str, ...]]]:
@@ -368,13 +359,14 @@ def _meta(
         "encoding": recipe.encoding,
         "offsets": list(OFFSETS),
         "training": {
-            "files": [_file_name(f) for f in files],
+            "files": [file_name(f) for f in files],
             "sentences": sents,
             "method": f"linear-chain CRF, CRFsuite {recipe.algorithm}",
             "c1": recipe.c1 if recipe.algorithm == "lbfgs" else None,
             "c2": recipe.c2,
             "iterations": recipe.iterations,
             "folds": recipe.folds,
+            "ascii_copy": recipe.ascii_copy,
             "seed": SEED,
             "seconds": round(seconds),
             "command": f"make train-ner LANG={language}",
