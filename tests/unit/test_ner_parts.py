@@ -191,6 +191,23 @@ def test_a_place_named_in_an_org_is_left_a_place() -> None:
     assert harmonize(sents, spans, cased=True)[1] == [(1, 3, "LOC")]
 
 
+@pytest.mark.parametrize(
+    ("text", "tagged"),
+    [
+        # The text writes "de" too: "De" opening a sentence is the article, not De Morgen.
+        ("De krant schreef dat de minister las", []),
+        # Never in lower case here: "De" stays the paper's short form, as "Newmont" would.
+        ("De krant schreef het", [(0, 1, "ORG")]),
+    ],
+)
+def test_a_short_form_the_text_also_writes_in_lower_case_is_not_a_name(
+    text: str, tagged: list[tuple[int, int, str]]
+) -> None:
+    sents = [_split("De Morgen meldt het ."), _split(text)]
+    spans: list[list[tuple[int, int, str]]] = [[(0, 2, "ORG")], []]
+    assert harmonize(sents, spans, cased=True)[1] == tagged
+
+
 def test_uncased_text_is_only_retyped_never_added_to() -> None:
     sents = [["جورج", "بوش", "قال"], ["بوش", "قال"]]
     spans: list[list[tuple[int, int, str]]] = [[(0, 2, "PERSON")], []]
