@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from streams.ner.features_zh import ChineseFeatures
-from streams.ner.table import PhraseTable, WordLists
+from streams.ner.table import PhraseTable, WordLists, phrase_key
 from streams.ner.text import arabic_splits, normalize_arabic, normalize_latin
 
 OFFSETS = (-2, -1, 0, 1, 2)
@@ -77,10 +77,13 @@ def mark_phrases(
     """Mark the words of every multi-word list name: "@g=city|B", then "@g=city|I".
 
     ``codes[i]`` is the phrase-start code of word ``i`` (0 for the many that start none); a name
-    may start at any of a word's ``phrase_forms`` (an Arabic word without its proclitics).
+    may start at any of a word's ``phrase_forms`` (an Arabic word without its proclitics). All
+    candidates of the sentence are checked against the lists in one batch.
     """
     table = feats.lexicon.phrases
     keys: list[str] | None = None
+    cands: list[tuple[int, int, int]] = []  # (start, length, list), one entry per reading
+    texts: list[str] = []
     for i, code in enumerate(codes):
         if not code:
             continue
@@ -91,11 +94,21 @@ def mark_phrases(
             if i + length > len(words):
                 continue
             rest = tuple(keys[i + 1 : i + length])
-            if any(table.has(k, (first, *rest)) for first in firsts):
-                kind = table.names[k]
-                out[i].append(f"@g={kind}|B")
-                for j in range(i + 1, i + length):
-                    out[j].append(f"@g={kind}|I")
+            for first in firsts:
+                cands.append((i, length, k))
+                texts.append(phrase_key(k, (first, *rest)))
+    if not cands:
+        return
+    marked: set[tuple[int, int, int]] = set()
+    for cand, hit in zip(cands, table.has_many(texts).tolist(), strict=True):
+        if not hit or cand in marked:
+            continue
+        marked.add(cand)
+        i, length, k = cand
+        kind = table.names[k]
+        out[i].append(f"@g={kind}|B")
+        for j in range(i + 1, i + length):
+            out[j].append(f"@g={kind}|I")
 
 
 class EnglishFeatures:

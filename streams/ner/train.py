@@ -336,7 +336,7 @@ def _export(
         "phrase_names": store.pack_strings(list(lexicon.phrases.names)),
         "phrase_start_keys": lexicon.phrases.starts.keys,
         "phrase_start_codes": lexicon.phrases.starts.values,
-        "phrases": store.pack_strings(sorted(lexicon.phrases.keys)),
+        "phrases": store.pack_strings(list(lexicon.phrases.strings)),
     }
     if isinstance(lexicon.clusters, ClusterTable):
         arrays["cluster_keys"] = lexicon.clusters.table.keys
