@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # Padding before the sentence, for the bigram of its first character.
 _PAD = "^"
 UNIT_SEP = "\x1f"
+_MAX_CHARS = 30_000  # CJK ideographs in use are fewer; a bound on what hostile text can add
 
 
 def normalize_han(token: str) -> str:
@@ -51,6 +52,18 @@ class ChineseFeatures:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        # A character's list kinds and phrase-start code, looked up once: a text has a few
+        # thousand distinct characters but tens of thousands of distinct units.
+        self._chars: dict[str, tuple[tuple[str, ...], int]] = {}
+
+    def _char_info(self, char: str) -> tuple[tuple[str, ...], int]:
+        info = self._chars.get(char)
+        if info is None:
+            if len(self._chars) >= _MAX_CHARS:
+                self._chars.clear()
+            info = (self.lexicon.lists.kinds(char), self.lexicon.phrases.start_code(char))
+            self._chars[char] = info
+        return info
 
     def units(self, words: Sequence[str]) -> list[str]:
         """Each character with the one before it (see the module docstring)."""
@@ -63,7 +76,7 @@ class ChineseFeatures:
         return (_char(word),)
 
     def start_code(self, word: str) -> int:
-        return self.lexicon.phrases.start_code(_char(word))
+        return self._char_info(_char(word))[1]
 
     def key(self, word: str) -> str:
         return _char(word)
@@ -77,7 +90,7 @@ class ChineseFeatures:
         ]
         if len(char) > 1:  # a Latin word or a number kept whole
             feats.append((0, "len=" + str(min(len(char), 5))))
-        feats += [(1, "L=" + name) for name in self.lexicon.lists.kinds(char)]
+        feats += [(1, "L=" + name) for name in self._char_info(char)[0]]
         return feats
 
     def positions(self, words: Sequence[str], codes: Sequence[int] = ()) -> list[list[str]]:

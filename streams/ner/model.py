@@ -262,18 +262,25 @@ class NerModel:
         shifted slice per window offset serves them all: the word ``k`` places away from a token
         is either a real neighbour or padding, exactly as in training.
         """
-        if len(self._cache) + sum(map(len, sents)) >= self._cache_rows - 1:
+        unit_lists = [self._feats.units(tokens) for tokens in sents]
+        distinct = dict.fromkeys(u for units in unit_lists for u in units)
+        new = [u for u in distinct if u not in self._cache]
+        if len(self._cache) + len(new) >= self._cache_rows - 1:
             # Rows handed out below must stay valid until they are read at the end.
             self._cache.clear()
+            new = list(distinct)
+        if new:
+            self._add_entries(new)
+        cache = self._cache
         reach = max(abs(k) for k in OFFSETS)
         seq: list[int] = [self._pad_row] * reach
         token_at: list[int] = []  # index into seq of each real token
         words: list[list[str]] = []
         codes: list[list[int]] = []
-        for tokens in sents:
+        for units in unit_lists:
             sent_words, sent_codes = [], []
-            for tok in self._feats.units(tokens):
-                row, word, code = self._entry(tok)
+            for tok in units:
+                row, word, code = cache[tok]
                 token_at.append(len(seq))
                 seq.append(row)
                 sent_words.append(word)
@@ -303,17 +310,16 @@ class NerModel:
             np.add.at(em, hit_rows, self._pos_weights[hit_ids])
         return em
 
-    def _entry(self, token: str) -> tuple[int, str, int]:
-        """A token's cached row of summed word weights, its normal form, and its phrase-start
-        code (which multi-word list names may start here)."""
-        entry = self._cache.get(token)
-        if entry is None:
-            row = len(self._cache) + 1  # row 0 is the padding word's
-            word = self._feats.normalize(token)
-            self._rows[row] = self._word_sum(self._feats.word(word))
-            entry = (row, word, self._feats.start_code(word))
-            self._cache[token] = entry
-        return entry
+    def _add_entries(self, units: Sequence[str]) -> None:
+        """Cache each new unit's row of summed word weights, its normal form, and its
+        phrase-start code (which multi-word list names may start here); the weights of all of
+        them are gathered in one batch (weights.py)."""
+        words = [self._feats.normalize(u) for u in units]
+        sums = self._words.sum_many([[f for _, f in self._feats.word(w)] for w in words])
+        first = len(self._cache) + 1  # row 0 is the padding word's
+        self._rows[first : first + len(units)] = sums
+        for i, (unit, word) in enumerate(zip(units, words, strict=True)):
+            self._cache[unit] = (first + i, word, self._feats.start_code(word))
 
     def _word_sum(self, feats: Sequence[tuple[int, str]]) -> npt.NDArray[np.float32]:
         return self._words.sum([f for _, f in feats])

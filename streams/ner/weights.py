@@ -114,6 +114,29 @@ class WordWeights:
         out: npt.NDArray[np.float32] = summed.astype(np.float32).reshape(self.shape)
         return out
 
+    def sum_many(self, feats: Sequence[Sequence[str]]) -> npt.NDArray[np.float32]:
+        """``sum`` for many words at once, shaped (words, offsets, labels): one hash per
+        feature, and a handful of numpy calls for the whole batch."""
+        width = self.shape[0] * self.shape[1]
+        out_shape = (len(feats), *self.shape)
+        flat_feats = [f for fs in feats for f in fs]
+        if not flat_feats or not len(self.keys):
+            return np.zeros(out_shape, dtype=np.float32)
+        owner = np.repeat(np.arange(len(feats)), [len(fs) for fs in feats])
+        hashes = np.fromiter(map(word_hash, flat_feats), dtype=np.uint64, count=len(flat_feats))
+        pos = np.searchsorted(self.keys, hashes)
+        pos[pos >= len(self.keys)] = 0
+        hit = self.keys[pos] == hashes
+        ids, own = pos[hit], owner[hit]
+        starts = self.ptr[ids]
+        lengths = self.ptr[ids + 1] - starts
+        first = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        idx = first + np.arange(int(lengths.sum()))
+        cells = np.repeat(own, lengths) * width + self.slot[idx]
+        summed = np.bincount(cells, weights=self.values[idx], minlength=len(feats) * width)
+        out: npt.NDArray[np.float32] = summed.astype(np.float32).reshape(out_shape)
+        return out
+
     @property
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.ptr.nbytes + self.slot.nbytes + self.values.nbytes)
