@@ -235,7 +235,7 @@ def memory(lang: str) -> dict[str, Any]:
 # --- main ----------------------------------------------------------------------------------------
 
 
-def bench_language(lang: str, runs: int) -> dict[str, Any]:
+def bench_language(lang: str, runs: int, *, model_only: bool = False) -> dict[str, Any]:
     path = eval_path(lang)
     if not path.exists():
         raise SystemExit(f"{path} is missing (../shared must sit beside the repo)")
@@ -246,7 +246,11 @@ def bench_language(lang: str, runs: int) -> dict[str, Any]:
     report: dict[str, Any] = {
         "eval_file": "shared/" + "/".join(path.parts[path.parts.index("shared") + 1 :]),
         "model_file_mb": round(Path(_model_file(lang)).stat().st_size / 1e6, 2),
-        "quality": {name: quality(lang, sents, run) for name, run in systems(lang, model).items()},
+        "quality": {
+            name: quality(lang, sents, run)
+            for name, run in systems(lang, model).items()
+            if name == "model" or not model_only
+        },
         "tokens_given": tokens_given(model, sents),
         "speed": speed(lang, model, sents, runs),
         "memory": memory(lang),
@@ -266,10 +270,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--langs", default=",".join(LANGS))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="skip the entities-stage rows (bench/entities_pipeline.py has the pipeline's)",
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    report = {lang: bench_language(lang, args.runs) for lang in args.langs.split(",") if lang}
+    report = {
+        lang: bench_language(lang, args.runs, model_only=args.model_only)
+        for lang in args.langs.split(",")
+        if lang
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _print(report)
