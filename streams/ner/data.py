@@ -1,11 +1,9 @@
-"""Where a language's training data is, and what is done to it before training."""
+"""Where a language's training data is."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-from streams.ner.conll import Sentence
 
 
 def data_files(
@@ -30,23 +28,6 @@ def data_files(
     if not files:
         raise SystemExit(f"no training data: {data}/ner_{language}_train.conll is missing")
     return files, None
-
-
-def ascii_copy(sent: Sentence) -> Sentence | None:
-    """The sentence with its non-ASCII characters deleted (None when it has none); a token left
-    empty goes, and an entity that lost its first token starts at the next."""
-    if all(t.isascii() for t in sent.tokens):
-        return None
-    tokens: list[str] = []
-    tags: list[str] = []
-    for token, tag in zip(sent.tokens, sent.tags, strict=True):
-        kept = "".join(ch for ch in token if ch.isascii())
-        if not kept:
-            continue
-        starts = tag.startswith("I-") and (not tags or tags[-1][2:] != tag[2:])
-        tokens.append(kept)
-        tags.append("B-" + tag[2:] if starts else tag)
-    return Sentence(tuple(tokens), tuple(tags)) if tokens else None
 
 
 def file_name(path: Path) -> str:
