@@ -22,8 +22,9 @@ Who wins when sources disagree (the rule for statistical NER models too):
    "Río Grande do Sul" not Río Grande.
 5. Any other model span is reported as an unlinked entity of the model's type.
 6. Where a model runs, a one-word KB place that is an everyday word (the KB's common words:
-   German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita") and that no model
-   span touches is dropped: the model read the sentence and saw no name there. Countries stay.
+   German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita"), or any Chinese
+   one (no spaces: 青年 "youth", 民主 "democracy" inside longer words), that no model span
+   touches is dropped: the model read the sentence and saw no name there. Countries stay.
 7. The built-in rules (capitalised words, title cues) come last, and only for languages no model
    covers: kept only where the KB found nothing. Where a model runs, it already judged those
    words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
@@ -401,8 +402,13 @@ def _everyday_place(m: _Mention, text: str, kb: Tables) -> bool:
         and m.type in PLACE_TYPES
         and " " not in surface
         and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
-        and fold_key(surface) in kb.common_words
+        and (fold_key(surface) in kb.common_words or _han(surface))
     )
+
+
+def _han(surface: str) -> bool:
+    """Chinese has no spaces: a KB name may be two characters of a longer word (青年, 民主)."""
+    return all("\u4e00" <= ch <= "\u9fff" for ch in surface)
 
 
 def _model_reads_place_as_name(
