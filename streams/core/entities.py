@@ -19,7 +19,8 @@ Who wins when sources disagree (the rule for statistical NER models too):
 4. A model span that contains KB places and is itself not a place replaces them: "Bank of
    England" (ORG) is one entity, not England (LOC). So does a model place strictly longer
    than every KB place inside it: "América Latina" is one place, not Latina (Italy), and
-   "Río Grande do Sul" not Río Grande.
+   "Río Grande do Sul" not Río Grande. In Chinese, which has no spaces, any model name strictly
+   longer than every KB match inside it does: 微软公司, not 微软; 中共河北省委, not 中共 + 河北省.
 5. Any other model span is reported as an unlinked entity of the model's type.
 6. Where a model runs, a one-word KB place that is an everyday word (the KB's common words:
    German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita"), or any Chinese
@@ -379,8 +380,11 @@ def _merge_model(
             continue  # a KB mention crosses the span's edge: the KB's reading stands
         if inside and not _model_reads_place_as_name(inside, start, end, etype, kb):
             places = all(m.type in PLACE_TYPES for m in inside)
-            if etype in PLACE_TYPES:  # rule 4, a longer place: every KB place is shorter
-                replaces = places and all(m.end - m.start < end - start for m in inside)
+            shorter = all(m.end - m.start < end - start for m in inside)
+            if _han(text[start:end]):  # rule 4, Chinese: a longer name of any type
+                replaces = shorter
+            elif etype in PLACE_TYPES:  # rule 4, a longer place: every KB place is shorter
+                replaces = places and shorter
             else:
                 replaces = places and any(m.end - m.start < end - start for m in inside)
             if not replaces:
