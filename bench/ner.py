@@ -1,8 +1,10 @@
 """NER models benchmark: span P/R/F1 per type, tokens/s and sentences/s, load time and RSS.
 
-Data is READ at run time from ``../shared/eval`` and never copied into the repository:
-``ner_en.conll`` (CoNLL-2003 English test, first 1,500 sentences) and ``ner_ar.conll`` (ANERcorp
-dev split, 707 sentences).
+Data is READ at run time from ``../shared`` and never copied into the repository:
+``eval/ner_en.conll`` (CoNLL-2003 English test, first 1,500 sentences) and ``eval/ner_ar.conll``
+(ANERcorp dev split, 707 sentences); for the other languages ``train/ner/<lang>/dev.conll``, the
+split their models were tuned on and did not learn from. Chinese tokens are characters: its
+sentences are joined without spaces.
 
 - quality: every sentence becomes a text (its tokens joined by single spaces) and goes through
   ``propose()`` as a user's text would, our tokenizer included; predicted character spans are
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.ner import NerModel, NerProposer
-from streams.ner.conll import (
+from streams.ner.training.conll import (
     SCORED_TYPES,
     Sentence,
     char_to_token_spans,
@@ -52,8 +54,9 @@ from streams.ner.conll import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
+DEV = ROOT.parent / "shared" / "train" / "ner"
 OUT = ROOT / ".bench" / "ner.json"
-LANGS = ("en", "ar")
+LANGS = ("en", "ar", "de", "es", "nl", "fr", "ru", "pt", "it", "zh", "tr")
 DOC_CHARS = 5000
 GOALS = {"en": 0.88, "ar": 0.80}
 _KB_TYPES = {"PERSON": "PERSON", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC"}
@@ -100,12 +103,33 @@ def _mentions_of(extractor: Any) -> System:
 # --- quality -------------------------------------------------------------------------------------
 
 
+def eval_path(lang: str) -> Path:
+    """The shared evaluation file where there is one (en, ar), else the language's dev set."""
+    path = EVAL / f"ner_{lang}.conll"
+    return path if path.exists() else DEV / lang / "dev.conll"
+
+
+def glue(lang: str) -> str:
+    """What joins tokens into text: nothing for Chinese, a space elsewhere."""
+    return "" if lang == "zh" else " "
+
+
+def _text(lang: str, tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    if glue(lang):
+        return sentence_text(tokens)
+    offsets, pos = [], 0
+    for tok in tokens:
+        offsets.append((pos, pos + len(tok)))
+        pos += len(tok)
+    return "".join(tokens), offsets
+
+
 def quality(lang: str, sents: list[Sentence], run: System) -> dict[str, Any]:
     gold = [tag_spans(s.tags) for s in sents]
     strict: list[list[Span]] = []
     token: list[list[Span]] = []
     for s in sents:
-        text, offsets = sentence_text(s.tokens)
+        text, offsets = _text(lang, s.tokens)
         spans = [sp for sp in run(text, lang) if sp[2] in SCORED_TYPES]
         strict.append(list(char_to_token_spans(spans, offsets, snap=False)))
         token.append(list(char_to_token_spans(spans, offsets, snap=True)))
@@ -128,12 +152,12 @@ def _table(scores: dict[str, Any]) -> dict[str, Any]:
 # --- speed ---------------------------------------------------------------------------------------
 
 
-def documents(sents: list[Sentence]) -> list[str]:
+def documents(sents: list[Sentence], sep: str = " ") -> list[str]:
     docs: list[str] = []
     lines: list[str] = []
     size = 0
     for s in sents:
-        line = " ".join(s.tokens)
+        line = sep.join(s.tokens)
         lines.append(line)
         size += len(line) + 1
         if size >= DOC_CHARS:
@@ -145,8 +169,8 @@ def documents(sents: list[Sentence]) -> list[str]:
 
 
 def speed(lang: str, model: NerModel, sents: list[Sentence], runs: int) -> dict[str, Any]:
-    texts = [" ".join(s.tokens) for s in sents]
-    docs = documents(sents)
+    texts = [glue(lang).join(s.tokens) for s in sents]
+    docs = documents(sents, glue(lang))
     n_tokens = sum(len(s.tokens) for s in sents)
     out: dict[str, Any] = {"tokens": n_tokens, "sentences": len(sents), "docs": len(docs)}
     for label, batch in (("sentences", texts), ("documents", docs)):
@@ -180,13 +204,13 @@ def rss():
 base = rss()
 t0 = time.perf_counter()
 from streams.ner import NerModel
-from streams.ner.conll import read_conll
+from streams.ner.training.conll import read_conll
 model = NerModel.load(sys.argv[1])
 load = time.perf_counter() - t0
 loaded = rss()
 sents = read_conll(__import__("pathlib").Path(sys.argv[2]))
 for s in sents:
-    model.propose(" ".join(s.tokens), sys.argv[1])
+    model.propose(("" if sys.argv[1] == "zh" else " ").join(s.tokens), sys.argv[1])
 # VmHWM is this process's own peak; ru_maxrss would carry the parent's over exec.
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"load_s": round(load, 2), "base_mb": round(base, 1),
@@ -196,7 +220,7 @@ print(json.dumps({"load_s": round(load, 2), "base_mb": round(base, 1),
 
 
 def memory(lang: str) -> dict[str, Any]:
-    path = str(EVAL / f"ner_{lang}.conll")
+    path = str(eval_path(lang))
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, lang, path],
         capture_output=True,
@@ -211,8 +235,8 @@ def memory(lang: str) -> dict[str, Any]:
 # --- main ----------------------------------------------------------------------------------------
 
 
-def bench_language(lang: str, runs: int) -> dict[str, Any]:
-    path = EVAL / f"ner_{lang}.conll"
+def bench_language(lang: str, runs: int, *, model_only: bool = False) -> dict[str, Any]:
+    path = eval_path(lang)
     if not path.exists():
         raise SystemExit(f"{path} is missing (../shared must sit beside the repo)")
     model = NerModel.load(lang)
@@ -220,9 +244,13 @@ def bench_language(lang: str, runs: int) -> dict[str, Any]:
         raise SystemExit(f"no usable {lang} model: run `make train-ner LANG={lang}`")
     sents = read_conll(path)
     report: dict[str, Any] = {
-        "eval_file": f"shared/eval/{path.name}",
+        "eval_file": "shared/" + "/".join(path.parts[path.parts.index("shared") + 1 :]),
         "model_file_mb": round(Path(_model_file(lang)).stat().st_size / 1e6, 2),
-        "quality": {name: quality(lang, sents, run) for name, run in systems(lang, model).items()},
+        "quality": {
+            name: quality(lang, sents, run)
+            for name, run in systems(lang, model).items()
+            if name == "model" or not model_only
+        },
         "tokens_given": tokens_given(model, sents),
         "speed": speed(lang, model, sents, runs),
         "memory": memory(lang),
@@ -242,10 +270,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--langs", default=",".join(LANGS))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="skip the entities-stage rows (bench/entities_pipeline.py has the pipeline's)",
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    report = {lang: bench_language(lang, args.runs) for lang in args.langs.split(",") if lang}
+    report = {
+        lang: bench_language(lang, args.runs, model_only=args.model_only)
+        for lang in args.langs.split(",")
+        if lang
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _print(report)

@@ -180,6 +180,13 @@ class EntitySettings:
     # The project's statistical NER models (streams/ner) propose names the KB does not hold, for
     # the languages they exist for; `full` profile only (the `fast` profile never loads them).
     ner: bool = True
+    # The languages whose model may run (the others fall back to the KB and the rules). Several
+    # models learned from data licensed for research or non-commercial use only (their model
+    # cards, docs/models/ner-<lang>.md, say which): a deployment that may not use one leaves its
+    # language out. Default: every shipped model (streams.ner.SHIPPED).
+    ner_languages: tuple[str, ...] = (
+        "en", "ar", "de", "es", "nl", "fr", "ru", "pt", "it", "zh", "tr",
+    )  # fmt: skip
     # Bounded work per item: the KB, the models and the rules read at most max_chars characters
     # of a text, and keep at most max_mentions mentions (the first); the event's `limits` says
     # when either cut (docs/architecture.md, "Bounded work per item").

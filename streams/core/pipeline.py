@@ -189,7 +189,7 @@ class Pipeline:
         )
         if use_embeddings:
             embedder.load()
-        ner = load_ner() if full and settings.entities.ner else None
+        ner = load_ner(settings.entities.ner_languages) if full and settings.entities.ner else None
         return cls(
             LanguageDetector(settings.langid.expected, settings.langid.min_confidence),
             EntityExtractor.load(

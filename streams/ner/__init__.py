@@ -33,7 +33,7 @@ __all__ = [
 
 # The languages the project ships a model for: a missing file for one of these is a packaging
 # fault and is warned about; any other language simply has no model unless a file is added.
-SHIPPED = ("en", "ar")
+SHIPPED = ("en", "ar", "de", "es", "nl", "fr", "ru", "pt", "it", "zh", "tr")
 
 
 def available_languages() -> tuple[str, ...]:
@@ -68,11 +68,12 @@ class NerProposer:
 
 
 def load_ner(languages: tuple[str, ...] | None = None) -> NerProposer:
-    """A proposer with every available model loaded now, as the worker wants at start: load time
+    """A proposer with the models of ``languages`` (None: every available one; the setting
+    ``entities.ner_languages``) loaded now, as the worker wants at start: load time
     is paid before the first item, and ``load_status()`` is complete for the metrics. A missing
     or damaged model is a warning (its language falls back to the KB and rules), never an error.
     """
     proposer = NerProposer(languages)
-    for language in languages or available_languages():
+    for language in available_languages() if languages is None else languages:
         proposer.model(language)
     return proposer

@@ -94,3 +94,19 @@ def _logsumexp(x: npt.NDArray[np.float64], axis: int) -> npt.NDArray[np.float64]
     top = x.max(axis=axis, keepdims=True)
     out: npt.NDArray[np.float64] = top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
     return out.squeeze(axis)
+
+
+def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Token spans ``(first, last + 1, type)`` of IOB tags, read as conlleval does: an I- that
+    does not continue an entity of its type starts one."""
+    spans: list[tuple[int, int, str]] = []
+    start = -1
+    kind = ""
+    for i, tag in enumerate((*tags, "O")):
+        prefix, _, this = tag.partition("-")
+        if start >= 0 and (prefix != "I" or this != kind):
+            spans.append((start, i, kind))
+            start = -1
+        if prefix in ("B", "I") and start < 0:
+            start, kind = i, this
+    return spans

@@ -10,7 +10,9 @@ the start of a sentence. News names an entity in full first and shortens it afte
 2. in cased scripts, a capitalized word sequence left untagged that equals such a short form,
    or a multi-word name tagged elsewhere, is tagged too;
 A short form claimed by entities of different types is ambiguous and left alone, and so is a
-short ORG form the text also tags as a place ("New York" of "New York Stock Exchange"). Measured
+short ORG form the text also tags as a place ("New York" of "New York Stock Exchange"), and one
+whose every word the text also writes in lower case: an article or a common word ("De" of
+"De Morgen", "La" of "La Caixa"), which a sentence opens with. Measured
 on CoNLL-2003 dev documents (docs/ner.md), retyping by majority vote gained nothing and was left
 out.
 """
@@ -35,7 +37,8 @@ def harmonize(
     ]
     if not mentions:
         return [list(s) for s in spans]
-    aliases = _aliases(mentions)
+    lower = {w for sent in sentences for w in sent if w.islower()}
+    aliases = _aliases(mentions, lower)
     # first word -> lengths of the names it starts, longest first
     lengths: dict[str, list[int]] = {}
     for name in aliases:
@@ -51,8 +54,11 @@ def harmonize(
     return out
 
 
-def _aliases(mentions: Sequence[tuple[tuple[str, ...], str]]) -> dict[tuple[str, ...], str]:
-    """Short forms of the text's multi-word PERSON and ORG names, and the full names themselves."""
+def _aliases(
+    mentions: Sequence[tuple[tuple[str, ...], str]], lower: set[str]
+) -> dict[tuple[str, ...], str]:
+    """Short forms of the text's multi-word PERSON and ORG names, and the full names themselves;
+    ``lower`` holds the words the text writes in lower case."""
     claims: dict[tuple[str, ...], set[str]] = {}
     for name, kind in mentions:
         if kind not in _PROPER_TYPES or len(name) < 2:
@@ -63,7 +69,7 @@ def _aliases(mentions: Sequence[tuple[tuple[str, ...], str]]) -> dict[tuple[str,
         else:
             shorts = [name[:k] for k in range(1, len(name))]
         for short in shorts:
-            if all(w[:1].isupper() for w in short):
+            if all(w[:1].isupper() for w in short) and not all(w.lower() in lower for w in short):
                 claims.setdefault(short, set()).add(kind)
     # A short ORG form the text itself also tags as a place is more often the place ("New York"
     # of "New York Stock Exchange") than the company: leave it be.

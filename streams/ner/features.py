@@ -16,11 +16,13 @@ features; the model file stores the weights of exactly these strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from streams.ner.table import PhraseTable, WordLists
+from streams.ner.features_zh import ChineseFeatures
+from streams.ner.table import PhraseTable, WordLists, phrase_key
 from streams.ner.text import arabic_splits, normalize_arabic, normalize_latin
 
 OFFSETS = (-2, -1, 0, 1, 2)
@@ -31,7 +33,7 @@ PAD = "w=<pad>"
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Word lists a model was trained with and ships with (see ``streams.ner.lexicon``)."""
+    """Word lists a model was trained with and ships with (see ``streams.ner.training.lexicon``)."""
 
     # list name -> its words, keyed as ``key()`` keys them (one-word names, and the words of
     # longer names in the "+" lists).
@@ -75,10 +77,13 @@ def mark_phrases(
     """Mark the words of every multi-word list name: "@g=city|B", then "@g=city|I".
 
     ``codes[i]`` is the phrase-start code of word ``i`` (0 for the many that start none); a name
-    may start at any of a word's ``phrase_forms`` (an Arabic word without its proclitics).
+    may start at any of a word's ``phrase_forms`` (an Arabic word without its proclitics). All
+    candidates of the sentence are checked against the lists in one batch.
     """
     table = feats.lexicon.phrases
     keys: list[str] | None = None
+    cands: list[tuple[int, int, int]] = []  # (start, length, list), one entry per reading
+    texts: list[str] = []
     for i, code in enumerate(codes):
         if not code:
             continue
@@ -89,11 +94,21 @@ def mark_phrases(
             if i + length > len(words):
                 continue
             rest = tuple(keys[i + 1 : i + length])
-            if any(table.has(k, (first, *rest)) for first in firsts):
-                kind = table.names[k]
-                out[i].append(f"@g={kind}|B")
-                for j in range(i + 1, i + length):
-                    out[j].append(f"@g={kind}|I")
+            for first in firsts:
+                cands.append((i, length, k))
+                texts.append(phrase_key(k, (first, *rest)))
+    if not cands:
+        return
+    marked: set[tuple[int, int, int]] = set()
+    for cand, hit in zip(cands, table.has_many(texts).tolist(), strict=True):
+        if not hit or cand in marked:
+            continue
+        marked.add(cand)
+        i, length, k = cand
+        kind = table.names[k]
+        out[i].append(f"@g={kind}|B")
+        for j in range(i + 1, i + length):
+            out[j].append(f"@g={kind}|I")
 
 
 class EnglishFeatures:
@@ -103,6 +118,10 @@ class EnglishFeatures:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+
+    def units(self, words: Sequence[str]) -> list[str]:
+        """What word features are computed (and cached) for: each word itself."""
+        return list(words)
 
     def normalize(self, token: str) -> str:
         return normalize_latin(token)
@@ -173,6 +192,41 @@ class EnglishFeatures:
         return out
 
 
+_APOSTROPHE_SUFFIX = re.compile(r"(?<=\w)['’]([^\W\d_]+)$")
+
+
+def split_suffix(token: str) -> tuple[str, str]:
+    """Turkish "Londra'yı" -> ("Londra", "yı"); a token without one -> (token, "")."""
+    m = _APOSTROPHE_SUFFIX.search(token)
+    if m is None or not m.group(1).islower():  # O'Neill is a name, not O + a suffix
+        return token, ""
+    return token[: m.start()], m.group(1)
+
+
+class SuffixFeatures(EnglishFeatures):
+    """Cased text whose names take case suffixes after an apostrophe (Turkish: "Londra'yı",
+    "Erdoğan'ın"). The name is read as itself (its form, lists, word table) plus the suffix, and
+    lists are keyed by the name without it, so every case form of a name hits the same entry.
+    Turkish writes the apostrophe only after proper names, which makes it a signal of its own."""
+
+    language = "tr"
+
+    def phrase_forms(self, word: str) -> tuple[str, ...]:
+        return (self.key(word),)
+
+    def start_code(self, word: str) -> int:
+        return self.lexicon.phrases.start_code(self.key(word))
+
+    def key(self, word: str) -> str:
+        return split_suffix(word)[0].lower()
+
+    def word(self, token: str) -> list[WordFeature]:
+        stem, suffix = split_suffix(token)
+        if not suffix:
+            return super().word(token)
+        return [*super().word(stem), (1, "sfx=" + suffix.lower()), (1, "apos")]
+
+
 class ArabicFeatures:
     """Features for Arabic (trained on ANERcorp): no capitals, so stems and affixes carry it."""
 
@@ -180,6 +234,9 @@ class ArabicFeatures:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+
+    def units(self, words: Sequence[str]) -> list[str]:
+        return list(words)
 
     def normalize(self, token: str) -> str:
         return normalize_arabic(token)
@@ -255,21 +312,25 @@ def _script_shape(token: str) -> str:
     return "".join(out)
 
 
-Featurizer = EnglishFeatures | ArabicFeatures
+Featurizer = EnglishFeatures | SuffixFeatures | ArabicFeatures | ChineseFeatures
 
 
 def featurizer(language: str, lexicon: Lexicon) -> Featurizer:
-    """The feature set for a language: Arabic-script ones get the Arabic set, others the cased
-    Latin one (a new language trains with whichever fits its script)."""
+    """The feature set for a language: Arabic-script ones get the Arabic set, Chinese the
+    character one, others the cased one (Latin or Cyrillic: capitals, affixes and shapes)."""
     if language in ("ar", "fa", "ur"):
         return ArabicFeatures(lexicon)
+    if language == "zh":
+        return ChineseFeatures(lexicon)
+    if language in ("tr", "az"):
+        return SuffixFeatures(lexicon)
     return EnglishFeatures(lexicon)
 
 
 def attributes(feats: Featurizer, tokens: Sequence[str]) -> list[list[str]]:
     """Training-side attribute strings of a sentence (the tagger computes the same sums from
     cached per-word weights instead)."""
-    words = [feats.normalize(t) for t in tokens]
+    words = [feats.normalize(u) for u in feats.units(tokens)]
     per_word = [feats.word(w) for w in words]
     positions = feats.positions(words)
     n = len(words)

@@ -1,6 +1,6 @@
 """The project's statistical NER models: load one per language, tag text, propose typed spans.
 
-A model is a linear-chain CRF trained by ``streams.ner.train`` and shipped in
+A model is a linear-chain CRF trained by ``streams.ner.training.train`` and shipped in
 ``streams/ner/models/<lang>.wsner``. Tagging does not use the training library: the weights are
 plain arrays, a word's summed weights for every window offset are computed once and cached (see
 ``streams.ner.features``), and Viterbi runs over all sentences of a text together.
@@ -20,23 +20,33 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.ner import store
-from streams.ner.conll import tag_spans
-from streams.ner.decode import marginals, to_iob, viterbi_batch
+from streams.ner.decode import marginals, tag_spans, to_iob, viterbi_batch
 from streams.ner.document import harmonize
-from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer
+from streams.ner.features import OFFSETS, PAD, Featurizer, Lexicon, featurizer, split_suffix
 from streams.ner.table import ClusterTable, HashedTable, PhraseTable, WordLists
-from streams.ner.text import arabic_splits, sentences, tokenize
+from streams.ner.text import (
+    arabic_splits,
+    chunks,
+    raw_prefix_len,
+    sentences,
+    tokenize,
+    tokenize_chars,
+)
+from streams.ner.weights import WordWeights
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SUFFIX = ".wsner"
-# Distinct words whose summed weights are kept; past this the cache starts over. At 5 offsets x
-# 17 labels x 4 bytes a row, 32k rows is about 11 MB, and a day of news repeats most words.
-CACHE_ROWS = 32768
+# The cache of summed word weights, per loaded language: past this many bytes of rows it starts
+# over. At 5 offsets x 17 labels x 4 bytes a row, 6 MB is 18,500 distinct words, and a day of
+# news repeats most words (the cache fills as it is used: a language that sees no text costs none).
+CACHE_BYTES = 6 * 1024 * 1024
 PROPOSED_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
 # The word lists that hold place names as written (from the KB's sources).
 PLACE_LISTS = frozenset({"country", "city", "region"})
 # Scripts without capitals: the document pass only retypes there, it never adds a mention.
-UNCASED = frozenset({"ar", "fa", "ur", "he"})
+UNCASED = frozenset({"ar", "fa", "ur", "he", "zh"})
+# Languages whose tokens are characters (the corpus is cut so, and the text has no spaces).
+BY_CHARACTER = frozenset({"zh"})
 # Without capitals, a lone word the model calls a person may be an adjective after a noun
 # (اجتماع ماراثوني, "a marathon meeting"). Such a word is proposed only when the model's
 # marginal probability of its label reaches this, or the text names a longer person ending
@@ -44,6 +54,9 @@ UNCASED = frozenset({"ar", "fa", "ur", "he"})
 # below 0.75 were 41% right (11 of 27), those above 86%: dropping them costs no F1 and removes
 # most of the model's lone-word false alarms (docs/ner.md).
 LONE_NAME_MIN_CONFIDENCE = 0.75
+
+# Languages that write case suffixes on names after an apostrophe (Türkiye'nin, Ankara'da).
+APOSTROPHE_SUFFIXES = frozenset({"tr", "az"})
 
 Span = tuple[int, int, str]
 
@@ -80,24 +93,31 @@ class NerModel:
         self.meta = meta
         self.language: str = meta["language"]
         self.labels: tuple[str, ...] = tuple(meta["labels"])
+        # Every array kept is a copy: the decompressed file is freed once loading ends, so a
+        # loaded model costs what it keeps (weights.py), not its whole payload.
         self._feats: Featurizer = featurizer(self.language, _lexicon(meta, arrays))
-        names = store.unpack_strings(arrays["word_features"])
-        self._word_index = {name: i for i, name in enumerate(names)}
-        self._word_weights = np.asarray(arrays["word_weights"], dtype=np.float32)
+        n_labels = len(self.labels)
+        if "word_keys" in arrays:  # format v2: sparse rows, hashed names
+            self._words = WordWeights.from_arrays(arrays, (len(OFFSETS), n_labels))
+        else:  # format v1: a dense array and the names
+            names = store.unpack_strings(arrays["word_features"])
+            dense = arrays["word_weights"]
+            if dense.shape != (len(names), len(OFFSETS), n_labels):
+                raise store.ModelFormatError("word weights do not match the feature list")
+            self._words = WordWeights.from_dense(names, dense)
         pos_names = store.unpack_strings(arrays["position_features"])
         self._pos_index = {name: i for i, name in enumerate(pos_names)}
-        self._pos_weights = np.asarray(arrays["position_weights"], dtype=np.float32)
-        self._transitions = np.asarray(arrays["transitions"], dtype=np.float32)
-        n_labels = len(self.labels)
-        shape_ok = (
-            self._word_weights.shape == (len(names), len(OFFSETS), n_labels)
-            and self._pos_weights.shape == (len(pos_names), n_labels)
-            and self._transitions.shape == (n_labels, n_labels)
-        )
+        self._pos_weights = np.array(arrays["position_weights"], dtype=np.float32)
+        self._transitions = np.array(arrays["transitions"], dtype=np.float32)
+        shape_ok = self._pos_weights.shape == (
+            len(pos_names),
+            n_labels,
+        ) and self._transitions.shape == (n_labels, n_labels)
         if not shape_ok:
             raise store.ModelFormatError("weight arrays do not match the feature and label lists")
         self._cache: dict[str, tuple[int, str, int]] = {}
-        self._rows = np.zeros((CACHE_ROWS, len(OFFSETS), n_labels), dtype=np.float32)
+        self._cache_rows = max(4096, CACHE_BYTES // (len(OFFSETS) * n_labels * 4))
+        self._rows = np.zeros((self._cache_rows, len(OFFSETS), n_labels), dtype=np.float32)
         self._pad_row = 0
         self._rows[self._pad_row] = self._word_sum([(2, PAD)])
         self._lock = threading.Lock()
@@ -156,7 +176,10 @@ class NerModel:
         del language
         if not text:
             return ()
-        offsets = tokenize(text, self._feats.lexicon.abbreviations)
+        if self.language in BY_CHARACTER:
+            offsets = tokenize_chars(text)
+        else:
+            offsets = tokenize(text, self._feats.lexicon.abbreviations)
         bounds = list(sentences(text, offsets))
         words = [text[s:e] for s, e in offsets]
         sents = [words[a:b] for a, b in bounds]
@@ -164,7 +187,7 @@ class NerModel:
         found = [tag_spans(t) for t in tags]
         if self.document_pass and len(sents) > 1:
             found = harmonize(sents, found, cased=self.language not in UNCASED)
-        if self.language in UNCASED:
+        if self.language in UNCASED and self.language not in BY_CHARACTER:
             found = self._drop_doubtful_lone_names(sents, found, emissions)
         spans: list[Span] = []
         for (first, _), sent_spans in zip(bounds, found, strict=True):
@@ -172,7 +195,9 @@ class NerModel:
                 if kind not in PROPOSED_TYPES:
                     continue
                 begin = offsets[first + start][0] + self._leading_clitic(words[first + start])
-                spans.append((begin, offsets[first + end - 1][1], kind))
+                last = words[first + end - 1]
+                finish = offsets[first + end - 1][1] - self._case_suffix(last)
+                spans.append((begin, finish, kind))
         return tuple(spans)
 
     def tag_sentences(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -222,8 +247,8 @@ class NerModel:
             return out, ems
         lengths = [len(batch[i]) for i in todo]
         with self._lock:
-            chunks = _chunks([batch[i] for i in todo], CACHE_ROWS // 2)
-            flat_parts = [self._emissions(chunk) for chunk in chunks]
+            runs = chunks([batch[i] for i in todo], self._cache_rows // 2)
+            flat_parts = [self._emissions(chunk) for chunk in runs]
         flat = np.concatenate(flat_parts)
         emissions = np.zeros((len(todo), max(lengths), len(self.labels)), dtype=np.float32)
         pos = 0
@@ -243,18 +268,25 @@ class NerModel:
         shifted slice per window offset serves them all: the word ``k`` places away from a token
         is either a real neighbour or padding, exactly as in training.
         """
-        if len(self._cache) + sum(map(len, sents)) >= CACHE_ROWS - 1:
+        unit_lists = [self._feats.units(tokens) for tokens in sents]
+        distinct = dict.fromkeys(u for units in unit_lists for u in units)
+        new = [u for u in distinct if u not in self._cache]
+        if len(self._cache) + len(new) >= self._cache_rows - 1:
             # Rows handed out below must stay valid until they are read at the end.
             self._cache.clear()
+            new = list(distinct)
+        if new:
+            self._add_entries(new)
+        cache = self._cache
         reach = max(abs(k) for k in OFFSETS)
         seq: list[int] = [self._pad_row] * reach
         token_at: list[int] = []  # index into seq of each real token
         words: list[list[str]] = []
         codes: list[list[int]] = []
-        for tokens in sents:
+        for units in unit_lists:
             sent_words, sent_codes = [], []
-            for tok in tokens:
-                row, word, code = self._entry(tok)
+            for tok in units:
+                row, word, code = cache[tok]
                 token_at.append(len(seq))
                 seq.append(row)
                 sent_words.append(word)
@@ -284,24 +316,28 @@ class NerModel:
             np.add.at(em, hit_rows, self._pos_weights[hit_ids])
         return em
 
-    def _entry(self, token: str) -> tuple[int, str, int]:
-        """A token's cached row of summed word weights, its normal form, and its phrase-start
-        code (which multi-word list names may start here)."""
-        entry = self._cache.get(token)
-        if entry is None:
-            row = len(self._cache) + 1  # row 0 is the padding word's
-            word = self._feats.normalize(token)
-            self._rows[row] = self._word_sum(self._feats.word(word))
-            entry = (row, word, self._feats.start_code(word))
-            self._cache[token] = entry
-        return entry
+    def _add_entries(self, units: Sequence[str]) -> None:
+        """Cache each new unit's row of summed word weights, its normal form, and its
+        phrase-start code (which multi-word list names may start here); the weights of all of
+        them are gathered in one batch (weights.py)."""
+        words = [self._feats.normalize(u) for u in units]
+        sums = self._words.sum_many([[f for _, f in self._feats.word(w)] for w in words])
+        first = len(self._cache) + 1  # row 0 is the padding word's
+        self._rows[first : first + len(units)] = sums
+        for i, (unit, word) in enumerate(zip(units, words, strict=True)):
+            self._cache[unit] = (first + i, word, self._feats.start_code(word))
 
     def _word_sum(self, feats: Sequence[tuple[int, str]]) -> npt.NDArray[np.float32]:
-        ids = [self._word_index[f] for _, f in feats if f in self._word_index]
-        if not ids:
-            return np.zeros(self._word_weights.shape[1:], dtype=np.float32)
-        summed: npt.NDArray[np.float32] = self._word_weights[ids].sum(axis=0)
-        return summed
+        return self._words.sum([f for _, f in feats])
+
+    def _case_suffix(self, token: str) -> int:
+        """How many characters at the end of an entity's last token are a case suffix to
+        leave out: Turkish writes it after an apostrophe ("Londra'yı", "Erdoğan'ın"), and the
+        corpus keeps it in the token; the name is what a span is for (linking, alerting)."""
+        if self.language not in APOSTROPHE_SUFFIXES:
+            return 0
+        stem, suffix = split_suffix(token)
+        return len(token) - len(stem) if suffix else 0
 
     def _leading_clitic(self, token: str) -> int:
         """How many characters of an entity's first token are a proclitic to leave out.
@@ -322,45 +358,16 @@ class NerModel:
                 continue
             # Whole names only: the "+" lists hold words of longer names.
             if any(not kind.endswith("+") for kind in self._lists.kinds(stem)):
-                return _raw_prefix_len(token, len(pre))
+                return raw_prefix_len(token, len(pre))
         return 0
-
-
-def _chunks(sents: list[Sequence[str]], max_tokens: int) -> list[list[Sequence[str]]]:
-    """Runs of sentences of at most ``max_tokens`` tokens (a longer sentence is cut)."""
-    out: list[list[Sequence[str]]] = [[]]
-    size = 0
-    for sent in sents:
-        if len(sent) > max_tokens:
-            raise ValueError(f"a sentence of {len(sent)} tokens is longer than {max_tokens}")
-        if size + len(sent) > max_tokens and out[-1]:
-            out.append([])
-            size = 0
-        out[-1].append(sent)
-        size += len(sent)
-    return out
-
-
-def _raw_prefix_len(token: str, letters: int) -> int:
-    """Characters of ``token`` spanned by its first ``letters`` letters (marks ride along)."""
-    seen = 0
-    for i, ch in enumerate(token):
-        if seen == letters and not _is_mark(ch):
-            return i
-        if not _is_mark(ch):
-            seen += 1
-    return len(token)
-
-
-def _is_mark(ch: str) -> bool:
-    return "\u064b" <= ch <= "\u065f" or ch in "\u0670\u0640" or "\u200b" <= ch <= "\u200f"
 
 
 def _lexicon(meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Lexicon:
     def table(keys: str, values: str) -> HashedTable:
-        return HashedTable(
-            np.asarray(arrays[keys], dtype=np.uint64), np.asarray(arrays[values], dtype=np.int64)
-        )
+        vals = np.array(arrays[values], dtype=np.int64)
+        if len(vals) and int(vals.min()) >= -(2**31) and int(vals.max()) < 2**31:
+            vals = vals.astype(np.int32)  # cluster paths and list masks mostly fit: 4 bytes saved
+        return HashedTable(np.array(arrays[keys], dtype=np.uint64), vals)
 
     lists = WordLists(
         tuple(store.unpack_strings(arrays["list_names"])), table("list_keys", "list_masks")

@@ -21,7 +21,10 @@ import numpy.typing as npt
 from streams.errors import DataFileError
 
 MAGIC = b"WSNER01\n"
-FORMAT = "wirestream.ner.v1"
+# v2 stores the word weights sparse, under hashed names (streams/ner/weights.py); v1 files
+# (dense weights and the names as strings) stay readable and are converted on load.
+FORMAT = "wirestream.ner.v2"
+READABLE = frozenset({"wirestream.ner.v1", FORMAT})
 _LEN = struct.Struct("<I")
 _ALIGN = 8
 _SIZE = struct.Struct("<Q")
@@ -70,7 +73,7 @@ def read(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         header = json.loads(payload[_LEN.size : _LEN.size + head_len])
     except (lzma.LZMAError, struct.error, ValueError, EOFError) as exc:
         raise ModelFormatError(f"{path} is damaged: {exc}") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") not in READABLE:
         raise ModelFormatError(f"{path} has format {header.get('format')!r}, expected {FORMAT}")
     base = _LEN.size + head_len
     arrays: dict[str, npt.NDArray[Any]] = {}

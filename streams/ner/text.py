@@ -9,7 +9,7 @@ offsets, which is what lets a span always satisfy ``text[start:end] == surface``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 # Letters, digits and the combining marks that sit inside words (Latin accents, Arabic harakat);
 # ``\w`` alone would cut "مُوسْكُو" at every vowel sign.
@@ -42,7 +42,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 
-_ENDS_SENTENCE = frozenset({".", "!", "?", "؟", "…", "۔"})
+_ENDS_SENTENCE = frozenset({".", "!", "?", "؟", "…", "۔", "。", "！", "？"})
 # Text with no stops or line breaks (a list, a table flattened to one line) is cut into sentences
 # of at most this many tokens: the tagger's window is five tokens, and Viterbi's cost per step
 # grows with the longest sentence of a text.
@@ -67,6 +67,15 @@ def tokenize(text: str, abbreviations: frozenset[str] = frozenset()) -> list[tup
         # comma or period after a number ("2,") is not captured, as the pattern needs a word after.
         spans.append((start, end))
     return spans
+
+
+_CHAR_RE = re.compile(rf"[^\s{_INVISIBLE}]")
+
+
+def tokenize_chars(text: str) -> list[tuple[int, int]]:
+    """Every visible character a token: how the Chinese corpus is cut (digits and Latin letters
+    too), so Chinese text needs no spaces and no word segmenter."""
+    return [m.span() for m in _CHAR_RE.finditer(text)]
 
 
 def sentences(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -129,3 +138,33 @@ def arabic_splits(word: str, min_stem: int = 2) -> list[tuple[str, str]]:
             if pre.endswith("ل") and stem.startswith("ل") and len(stem) > min_stem:
                 out.append((pre, "ا" + stem))  # لل = ل + ال with the alef elided
     return out
+
+
+def chunks(sents: list[Sequence[str]], max_tokens: int) -> list[list[Sequence[str]]]:
+    """Runs of sentences of at most ``max_tokens`` tokens (a longer sentence is cut)."""
+    out: list[list[Sequence[str]]] = [[]]
+    size = 0
+    for sent in sents:
+        if len(sent) > max_tokens:
+            raise ValueError(f"a sentence of {len(sent)} tokens is longer than {max_tokens}")
+        if size + len(sent) > max_tokens and out[-1]:
+            out.append([])
+            size = 0
+        out[-1].append(sent)
+        size += len(sent)
+    return out
+
+
+def raw_prefix_len(token: str, letters: int) -> int:
+    """Characters of ``token`` spanned by its first ``letters`` letters (marks ride along)."""
+    seen = 0
+    for i, ch in enumerate(token):
+        if seen == letters and not _is_mark(ch):
+            return i
+        if not _is_mark(ch):
+            seen += 1
+    return len(token)
+
+
+def _is_mark(ch: str) -> bool:
+    return "\u064b" <= ch <= "\u065f" or ch in "\u0670\u0640" or "\u200b" <= ch <= "\u200f"

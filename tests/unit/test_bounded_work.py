@@ -155,12 +155,23 @@ def _reference_merge(
             out.remove(inside[0])
             out.append(merge.unlinked(start, end, etype, text))
             continue
-        longer = any(m.end - m.start < end - start for m in inside)
         places = merge.PLACE_TYPES
-        if longer and etype not in places and all(m.type in places for m in inside):
+        shorter = [m.end - m.start < end - start for m in inside]
+        if all(m.type in places for m in inside) and (
+            all(shorter) if etype in places else any(shorter)
+        ):
             out = [m for m in out if m not in inside]
             out.append(merge.unlinked(start, end, etype, text))
-    return out
+    valid = [s for s in spans if merge._valid(s, len(text))]
+
+    def touched(m: ResolvedMention) -> bool:
+        return any(m.start < end and start < m.end for start, end, _ in valid)
+
+    return [
+        m
+        for m in out
+        if not (m in mentions and not touched(m) and merge._everyday_place(m, text, kb))
+    ]
 
 
 @st.composite
@@ -182,7 +193,9 @@ def _layout(draw: st.DrawFn) -> tuple[list[ResolvedMention], list[tuple[int, int
         for i, (a, b) in enumerate(kb_runs)
     ]
     spans = [(a, b, draw(st.sampled_from(TYPES))) for a, b in runs(draw(st.integers(0, 12)))]
-    return mentions, spans, SimpleNamespace(priors=priors)
+    # The text is all "x": a mention is an everyday word when its length is drawn here.
+    common = {"x" * n for n in draw(st.sets(st.integers(1, 200), max_size=100))}
+    return mentions, spans, SimpleNamespace(priors=priors, common_words=common)
 
 
 @given(_layout())

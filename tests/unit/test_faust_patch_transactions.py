@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from streams.worker import patches
-from streams.worker.patches import rebalance, transactions
+from streams.worker.patches import producers, rebalance, transactions
 from streams.worker.patches.hook import is_patch
 
 pytestmark = pytest.mark.asyncio
@@ -247,11 +247,11 @@ async def test_transactional_producers_retry_sooner(
     in_transaction: bool, backoff: int | None
 ) -> None:
     sender = type("SenderModule", (), {"BACKOFF_OVERRIDE": 0.02})
-    transactions.wait_less_for_concurrent_transactions(sender)
-    transactions.retry_transactions_sooner(SettingsProducer)
-    transactions.retry_transactions_sooner(SettingsProducer)  # once is enough
+    producers.wait_less_for_concurrent_transactions(sender)
+    producers.retry_transactions_sooner(SettingsProducer)
+    producers.retry_transactions_sooner(SettingsProducer)  # once is enough
     assert not is_patch(SettingsProducer._settings_extra.__wrapped__)  # type: ignore[attr-defined]
-    assert sender.BACKOFF_OVERRIDE == transactions.CONCURRENT_TRANSACTIONS_RETRY_S
+    assert sender.BACKOFF_OVERRIDE == producers.CONCURRENT_TRANSACTIONS_RETRY_S
     settings = SettingsProducer(in_transaction)._settings_extra()
     assert settings.get("retry_backoff_ms") == backoff
     assert settings.get("acks") == ("all" if in_transaction else None)
@@ -265,4 +265,4 @@ async def test_aiokafka_still_reads_the_concurrent_transactions_wait_at_call_tim
     names = sender.AddPartitionsToTxnHandler.handle_response.__code__.co_names
     assert "BACKOFF_OVERRIDE" in names
     patches.apply()
-    assert sender.BACKOFF_OVERRIDE == transactions.CONCURRENT_TRANSACTIONS_RETRY_S
+    assert sender.BACKOFF_OVERRIDE == producers.CONCURRENT_TRANSACTIONS_RETRY_S

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from streams.ner import NerModel, NerProposer, load_status
-from streams.ner.conll import (
+from streams.ner.model import model_path
+from streams.ner.training.conll import (
     char_to_token_spans,
     read_conll,
     score_spans,
     sentence_text,
     tag_spans,
 )
-from streams.ner.model import model_path
 from tests.conftest import SHARED
 
 EVAL = SHARED / "eval"
@@ -116,6 +116,7 @@ _ALPHABETS = st.sampled_from(
         "abcXYZ ÉéüŁ'.-,()\n\t 0123456789",
         "وفبلكالبحمدسنطرةىئأإآ ًٌَُِّْـ\u200f،؟. 0123456789",
         "Paris Москва 北京 الرياض U.S. Mr. n't 's — \u200b\ufeff",
+        "北京上海李鹏总理会见了。，！？ＩＢＭ２０ Londra'yı Ankara’da '",
     ]
 )
 
@@ -131,7 +132,7 @@ def _shipped(language: str) -> NerModel:
 def test_spans_index_any_text(data: st.DataObject) -> None:
     alphabet = data.draw(_ALPHABETS)
     text = data.draw(st.text(alphabet=alphabet, max_size=200))
-    for language in ("en", "ar"):
+    for language in ("en", "ar", "zh", "tr", "ru"):
         _check_spans(text, _shipped(language).propose(text, language))
 
 
@@ -171,7 +172,7 @@ def test_a_damaged_model_falls_back_with_a_warning(tmp_path: Path, damage: str) 
 
 def test_the_proposer_gives_nothing_for_a_language_without_a_model() -> None:
     ner = NerProposer()
-    assert ner.propose("Boeing hired Jane Smith in Paris.", "de") == ()
+    assert ner.propose("Boeing hired Jane Smith in Paris.", "sv") == ()
     assert ner.propose("Boeing hired Jane Smith in Paris.", None) == ()
     assert ner.propose("Boeing hired Jane Smith in Paris.", "en-GB")
 

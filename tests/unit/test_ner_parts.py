@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.ner import store
-from streams.ner.conll import char_to_token_spans, score_spans, sentence_text, tag_spans
 from streams.ner.decode import marginals, to_bilou, to_iob, viterbi_batch
 from streams.ner.document import harmonize
 from streams.ner.table import ClusterTable, HashedTable
 from streams.ner.text import MAX_SENTENCE, arabic_splits, normalize_arabic, sentences, tokenize
+from streams.ner.training.conll import char_to_token_spans, score_spans, sentence_text, tag_spans
 
 # --- tokenizer -----------------------------------------------------------------------------------
 
@@ -189,6 +189,23 @@ def test_a_place_named_in_an_org_is_left_a_place() -> None:
     sents = [_split("The New York Stock Exchange opened"), _split("In New York , shares rose")]
     spans = [[(1, 5, "ORG")], [(1, 3, "LOC")]]
     assert harmonize(sents, spans, cased=True)[1] == [(1, 3, "LOC")]
+
+
+@pytest.mark.parametrize(
+    ("text", "tagged"),
+    [
+        # The text writes "de" too: "De" opening a sentence is the article, not De Morgen.
+        ("De krant schreef dat de minister las", []),
+        # Never in lower case here: "De" stays the paper's short form, as "Newmont" would.
+        ("De krant schreef het", [(0, 1, "ORG")]),
+    ],
+)
+def test_a_short_form_the_text_also_writes_in_lower_case_is_not_a_name(
+    text: str, tagged: list[tuple[int, int, str]]
+) -> None:
+    sents = [_split("De Morgen meldt het ."), _split(text)]
+    spans: list[list[tuple[int, int, str]]] = [[(0, 2, "ORG")], []]
+    assert harmonize(sents, spans, cased=True)[1] == tagged
 
 
 def test_uncased_text_is_only_retyped_never_added_to() -> None:

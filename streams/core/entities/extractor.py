@@ -17,9 +17,16 @@ Who wins when sources disagree (the rule for statistical NER models too):
    sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
    the model's type wins and the mention is unlinked rather than linked to the wrong place.
 4. A model span that contains KB places and is itself not a place replaces them: "Bank of
-   England" (ORG) is one entity, not England (LOC).
+   England" (ORG) is one entity, not England (LOC). So does a model place strictly longer
+   than every KB place inside it: "América Latina" is one place, not Latina (Italy), and
+   "Río Grande do Sul" not Río Grande. In Chinese, which has no spaces, any model name strictly
+   longer than every KB match inside it does: 微软公司, not 微软; 中共河北省委, not 中共 + 河北省.
 5. Any other model span is reported as an unlinked entity of the model's type.
-6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
+6. Where a model runs, a one-word KB place that is an everyday word (the KB's common words:
+   German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita"), or any Chinese
+   one (no spaces: 青年 "youth", 民主 "democracy" inside longer words), that no model span
+   touches is dropped: the model read the sentence and saw no name there. Countries stay.
+7. The built-in rules (capitalised words, title cues) come last, and only for languages no model
    covers: kept only where the KB found nothing. Where a model runs, it already judged those
    words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
    false alarms.

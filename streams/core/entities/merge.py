@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Tables
+from streams.kb.normalize import fold_key
 
 
 class ResolvedMention(NamedTuple):
@@ -37,7 +38,7 @@ def _valid(span: tuple[int, int, str], n: int) -> bool:
 def merge_model(
     mentions: list[ResolvedMention], spans: Sequence[tuple[int, int, str]], text: str, kb: Tables
 ) -> list[ResolvedMention]:
-    """Rules 2-5 of the module docstring, in O((m + s) log m) for m KB mentions and s spans.
+    """Rules 2-6 of the module docstring, in O((m + s) log m) for m KB mentions and s spans.
 
     ``mentions`` are the KB's, non-overlapping and in text order (``longest_first``), so their
     ends are sorted too and the mentions a span touches are one run found by bisection. Model
@@ -47,28 +48,54 @@ def merge_model(
     starts = [m.start for m in mentions]
     ends = [m.end for m in mentions]
     removed = bytearray(len(mentions))
+    judged = bytearray(len(mentions))  # a model span touches it
     added: list[ResolvedMention] = []
     taken_end = -1  # end of the last model span added: spans do not overlap it
     for span in sorted(s for s in spans if _valid(s, len(text))):
         start, end, etype = span
+        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
+        judged[lo:hi] = b"\x01" * max(0, hi - lo)
         if start < taken_end:
             continue
-        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
         touching = [i for i in range(lo, hi) if not removed[i]]
         inside = [mentions[i] for i in touching if start <= starts[i] and ends[i] <= end]
         if len(inside) < len(touching):
             continue  # a KB mention crosses the span's edge: the KB's reading stands
         if inside and not _model_reads_place_as_name(inside, start, end, etype, kb):
-            longer = any(m.end - m.start < end - start for m in inside)
-            if not (
-                longer and etype not in PLACE_TYPES and all(m.type in PLACE_TYPES for m in inside)
-            ):
+            places = all(m.type in PLACE_TYPES for m in inside)
+            shorter = all(m.end - m.start < end - start for m in inside)
+            if _han(text[start:end]):  # rule 4, Chinese: a longer name of any type
+                replaces = shorter
+            elif etype in PLACE_TYPES:  # rule 4, a longer place: every KB place is shorter
+                replaces = places and shorter
+            else:
+                replaces = places and any(m.end - m.start < end - start for m in inside)
+            if not replaces:
                 continue  # rule 2: the KB match stands
         for i in touching:
             removed[i] = 1
         added.append(unlinked(start, end, etype, text))
         taken_end = end
+    for i, m in enumerate(mentions):  # rule 6
+        if not judged[i] and not removed[i] and _everyday_place(m, text, kb):
+            removed[i] = 1
     return [m for m, gone in zip(mentions, removed, strict=True) if not gone] + added
+
+
+def _everyday_place(m: ResolvedMention, text: str, kb: Tables) -> bool:
+    surface = text[m.start : m.end]
+    return (
+        m.source == 0
+        and m.type in PLACE_TYPES
+        and " " not in surface
+        and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+        and (fold_key(surface) in kb.common_words or _han(surface))
+    )
+
+
+def _han(surface: str) -> bool:
+    """Chinese has no spaces: a KB name may be two characters of a longer word (青年, 民主)."""
+    return all("\u4e00" <= ch <= "\u9fff" for ch in surface)
 
 
 def _model_reads_place_as_name(
@@ -92,7 +119,7 @@ def merge_rules(
     taken: bytearray,
     text: str,
 ) -> list[ResolvedMention]:
-    """Rule 6: a rule span is kept only where the KB found no name (``taken`` marks them)."""
+    """Rule 7: a rule span is kept only where the KB found no name (``taken`` marks them)."""
     out = list(mentions)
     for start, end, etype in spans:
         if 1 in taken[start:end]:

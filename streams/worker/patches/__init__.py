@@ -5,8 +5,9 @@ each fix, with the evidence that found it, is documented where it is written:
 
 - :mod:`.rebalance`: stale acks, offset gaps, the fetcher's partition set, the recovery order;
 - :mod:`.transactions`: exactly-once routing, buffered table writes, the commit gate, commits
-  that run concurrently and retry sooner, recovery's last stable offsets, and (in aiokafka)
-  coordinator lookups that survive a broken connection.
+  that run concurrently, recovery's last stable offsets;
+- :mod:`.producers`: transactional producers that retry sooner, survive a broken connection while
+  they look up their coordinator, and start clean after a rebalance.
 
 Each fix replaces one faust (or aiokafka) attribute, listed in :data:`PATCHES` with the
 parameters of the faust function it was written against. :func:`apply` refuses to run on any
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.errors import ConfigError
-from streams.worker.patches import rebalance, transactions
+from streams.worker.patches import producers, rebalance, transactions
 
 FAUST_VERSION = "0.15.3"
 
@@ -102,22 +103,22 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "faust.transport.drivers.aiokafka:Producer._settings_extra",
         ("self",),
-        transactions.retry_transactions_sooner,
+        producers.retry_transactions_sooner,
     ),
     Patch(
         "faust.transport.drivers.aiokafka:Producer.maybe_begin_transaction",
         ("self", "transactional_id"),
-        transactions.fresh_producers_after_rebalance,
+        producers.fresh_producers_after_rebalance,
     ),
     Patch(
         "aiokafka.producer.sender:Sender._find_coordinator",
         ("self", "coordinator_type", "coordinator_key"),
-        transactions.retry_coordinator_lookups,
+        producers.retry_coordinator_lookups,
     ),
     Patch(
         "aiokafka.producer.sender:BACKOFF_OVERRIDE",
         None,
-        transactions.wait_less_for_concurrent_transactions,
+        producers.wait_less_for_concurrent_transactions,
     ),
 )
 

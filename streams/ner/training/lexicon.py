@@ -20,6 +20,11 @@ from streams.ner.text import normalize_arabic
 
 _ARABIC_RE = re.compile(r"^[\u0600-\u06ff\s\-]+$")
 _LATIN_RE = re.compile(r"^[A-Za-z\u00c0-\u024f'’.\s\-]+$")
+_CYRILLIC_RE = re.compile(r"^[\u0400-\u04ff'’.\s\-]+$")
+_HAN_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff·・]+$")
+# The script of each language's place names (any other language: Latin).
+_SCRIPTS = {"ar": "arabic", "fa": "arabic", "ur": "arabic", "ru": "cyrillic", "uk": "cyrillic"}
+_SCRIPTS |= {"bg": "cyrillic", "zh": "han", "ja": "han"}
 _WORD_SPLIT = re.compile(r"[\s\-]+")
 
 
@@ -39,8 +44,17 @@ def place_names(language: str) -> dict[str, set[str]]:
         subdivision_places,
     )
 
-    arabic = language == "ar"
-    script_ok = _ARABIC_RE.match if arabic else _LATIN_RE.match
+    script = _SCRIPTS.get(language, "latin")
+    arabic = script == "arabic"
+    # Alternate names are taken where the curated sources are mostly Latin-script and the
+    # language's own spellings sit among geonames' alternates.
+    alt = script != "latin"
+    script_ok = {
+        "arabic": _ARABIC_RE,
+        "cyrillic": _CYRILLIC_RE,
+        "han": _HAN_RE,
+        "latin": _LATIN_RE,
+    }[script].match
 
     def names(places: Iterable[Place], alternates: bool) -> set[str]:
         out: set[str] = set()
@@ -53,20 +67,29 @@ def place_names(language: str) -> dict[str, set[str]]:
         return out
 
     return {
-        "country": names(country_places(), alternates=arabic),
+        "country": names(country_places(), alternates=alt),
         "city": names(city_places(), alternates=True),
-        "region": names(subdivision_places(), alternates=arabic),
+        "region": names(subdivision_places(), alternates=alt),
     }
 
 
-def split_lists(lists: dict[str, set[str]]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+def name_words(name: str, language: str) -> tuple[str, ...]:
+    """The tokens of a list name: words, or characters for Chinese (the model's tokens)."""
+    if language == "zh":
+        return tuple(ch for ch in name if not ch.isspace())
+    return tuple(w for w in _WORD_SPLIT.split(name) if w)
+
+
+def split_lists(
+    lists: dict[str, set[str]], language: str = ""
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Whole one-word names and the words of longer names, per list: "paris" is a city,
     "york" is only part of one ("new york")."""
     whole: dict[str, set[str]] = {}
     parts: dict[str, set[str]] = {}
     for kind, names in lists.items():
         for name in names:
-            words = [w for w in _WORD_SPLIT.split(name) if w]
+            words = name_words(name, language)
             if len(words) == 1:
                 whole.setdefault(kind, set()).add(words[0])
             else:
@@ -100,7 +123,7 @@ def seen_entities(
     entity ("of" is in many ORG names but mostly outside them); a name of several words goes in
     the phrase list of the type it is tagged with most.
     """
-    from streams.ner.conll import tag_spans
+    from streams.ner.training.conll import tag_spans
 
     word_total: Counter[str] = Counter()
     word_type: dict[str, Counter[str]] = {}

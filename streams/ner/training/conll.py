@@ -12,6 +12,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from streams.ner.decode import tag_spans
+
+__all__ = [
+    "Score",
+    "Sentence",
+    "char_to_token_spans",
+    "read_conll",
+    "score_spans",
+    "sentence_text",
+    "tag_spans",
+]
+
 # Corpus tag -> project type. ANERcorp says PERS where CoNLL-2003 says PER.
 TYPE_OF_TAG = {"PER": "PERSON", "PERS": "PERSON", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
 TYPES = ("PERSON", "ORG", "LOC", "MISC")
@@ -52,22 +64,6 @@ def _map_tag(tag: str) -> str:
         return "O"
     prefix, _, kind = tag.partition("-")
     return f"{prefix}-{TYPE_OF_TAG.get(kind, kind)}"
-
-
-def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Token spans ``(first, last + 1, type)`` of IOB tags, read as conlleval does: an I- that
-    does not continue an entity of its type starts one."""
-    spans: list[tuple[int, int, str]] = []
-    start = -1
-    kind = ""
-    for i, tag in enumerate((*tags, "O")):
-        prefix, _, this = tag.partition("-")
-        if start >= 0 and (prefix != "I" or this != kind):
-            spans.append((start, i, kind))
-            start = -1
-        if prefix in ("B", "I") and start < 0:
-            start, kind = i, this
-    return spans
 
 
 @dataclass(frozen=True, slots=True)
