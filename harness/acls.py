@@ -78,6 +78,7 @@ def worker_acls(
     enriched: str,
     deadletter: str,
     prepared: str | None,
+    stories: str,
     exactly_once: bool = True,
     creates_topics: bool = True,
 ) -> list[Acl]:
@@ -91,13 +92,13 @@ def worker_acls(
     (KIP-679)."""
     topic = ResourceType.TOPIC
     read, write = Operation.READ, Operation.WRITE
-    changelog = f"{app_id}-dedupe-changelog"
+    changelogs = [f"{app_id}-dedupe-changelog", f"{app_id}-stories-changelog"]
     acls = [
         Acl(topic, raw, read),
         Acl(topic, enriched, write),
         Acl(topic, deadletter, write),
-        Acl(topic, changelog, read),
-        Acl(topic, changelog, write),
+        Acl(topic, stories, write),
+        *(Acl(topic, name, op) for name in changelogs for op in (read, write)),
         Acl(ResourceType.GROUP, app_id, read),
     ]
     if prepared is not None:
@@ -105,7 +106,14 @@ def worker_acls(
     if exactly_once:
         acls.append(Acl(ResourceType.TRANSACTIONAL_ID, f"{app_id}-", write, Pattern.PREFIXED))
     if creates_topics:
-        created = [raw, enriched, deadletter, *([prepared] if prepared else []), changelog]
+        created = [
+            raw,
+            enriched,
+            deadletter,
+            stories,
+            *([prepared] if prepared else []),
+            *changelogs,
+        ]
         acls += [Acl(topic, name, Operation.CREATE) for name in created]
     return acls
 

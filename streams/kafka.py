@@ -153,21 +153,27 @@ async def check_worker_access(settings: Settings) -> None:
 
 async def _check_worker_access(settings: Settings) -> None:
     app_id = settings.worker.app_id
-    changelog = dedupe_changelog(settings)
+    changelogs = [dedupe_changelog(settings), f"{app_id}-{STORY_TABLE}-changelog"]
     # Read and Write imply Describe: a topic the worker cannot even see lacks them. These exist
     # (ensure_topics), so describing them cannot auto-create one on a cluster that allows it.
     uses = {
         settings.topics.raw: "Read",
         settings.topics.enriched: "Write",
         settings.topics.deadletter: "Write",
+        settings.topics.stories: "Write",
     }
     if settings.worker.topology == "split":
         uses[prepared_topic(settings)] = "Read"
     async with admin_client(settings) as admin:
-        if changelog not in set(await admin.list_topics()):
-            # faust creates it: ask Kafka to validate that creation, which checks Create.
+        existing = set(await admin.list_topics())
+        missing = [name for name in changelogs if name not in existing]
+        if missing:
+            # faust creates them: ask Kafka to validate that creation, which checks Create.
             response = await admin.create_topics(
-                [NewTopic(changelog, PREPARED_PARTITIONS, settings.kafka.replication_factor)],
+                [
+                    NewTopic(name, PREPARED_PARTITIONS, settings.kafka.replication_factor)
+                    for name in missing
+                ],
                 validate_only=True,
             )
             for topic, code, message in _results(response.topic_errors):

@@ -116,9 +116,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         deployment = Deployment(kafka.broker, base / "deployment")
         deployment.base.mkdir()
-        names = {n: deployment.topic(n) for n in ("raw", "enriched", "deadletter", "prepared")}
+        names = {
+            n: deployment.topic(n) for n in ("raw", "enriched", "deadletter", "prepared", "stories")
+        }
         kafka.grant(WORKER, worker_acls(deployment.prefix, **names))
-        kafka.grant(OPERATOR, tool_acls(**{k: v for k, v in names.items() if k != "prepared"}))
+        tools = {k: v for k, v in names.items() if k not in ("prepared", "stories")}
+        kafka.grant(OPERATOR, tool_acls(**tools))
         feed = base / "feed.jsonl"
         feed.write_bytes(orjson.dumps(GOOD) + b"\n" + BROKEN + b"\n")
         other_ca = make_ca(base / "other-ca", "an-unrelated-ca").ca_file
@@ -239,7 +242,7 @@ def test_a_worker_missing_a_grant_stops_before_faust(
     # Not "<prefix>-...": the fixture's prefixed grant on "<prefix>-" transactional ids would
     # cover this app's ids too.
     app = f"no-{missing}-{cluster.deployment.prefix}"
-    names = {n: f"{app}.{n}" for n in ("raw", "enriched", "deadletter", "prepared")}
+    names = {n: f"{app}.{n}" for n in ("raw", "enriched", "deadletter", "prepared", "stories")}
     dropped = {
         "group": lambda acl: acl.resource is ResourceType.GROUP,
         "txn": lambda acl: acl.resource is ResourceType.TRANSACTIONAL_ID,
