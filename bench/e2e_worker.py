@@ -8,7 +8,7 @@ so the harness can cut out exactly the drain or latency window. Its own cost is 
 10 ms (well under 1 % of a core).
 
 Run as ``python -m bench.e2e_worker`` with the usual ``WIRESTREAM_*`` environment. The worker is
-built by ``streams.commands.worker.run_worker`` itself; only ``build_worker`` is wrapped to add the
+built by ``streams.worker.run.run_worker`` itself; only ``build_worker`` is wrapped to add the
 probe task, so the benchmark measures the shipped code path, topic set-up and shutdown included.
 """
 
@@ -50,7 +50,7 @@ def install_probe(app: Any, path: str | None) -> None:
 
 
 def main() -> int:
-    import streams.commands.worker as worker_command
+    import streams.worker.run as worker_command
     from streams.cli import main as cli_main
 
     build = worker_command.build_worker

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     KafkaConnectionError,
@@ -22,6 +22,7 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     for_code,
 )
+from aiokafka.structs import ConsumerRecord
 
 from streams.broker import (
     Where,
@@ -306,3 +307,47 @@ async def consumer(
     )
     async with _running(client, settings, "Read") as started:
         yield started
+
+
+# A partition that still claims records after this many empty fetches is given up on (its last
+# offsets can be transaction markers, which a read_committed consumer never sees as records).
+_IDLE_FETCHES = 5
+_FETCH_TIMEOUT_MS = 1000
+
+
+async def read_to_end(
+    settings: Settings, topic: str, operation: str = "Read"
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every committed record on ``topic`` when called, in offset order per partition, then
+    stop: how the CLI reads a topic it reports on (dead letters, stories). ``read_committed``:
+    a record of an aborted transaction was never really written."""
+    client = AIOKafkaConsumer(
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        **client_options(settings),
+    )
+    async with _running(client, settings, operation):
+        # A consumer without a subscription keeps no metadata for the topic; the admin
+        # client's describe is the public way to list its partitions.
+        partitions = await topic_partitions(settings, topic, operation)
+        tps = [TopicPartition(topic, p) for p in partitions]
+        if not tps:
+            return
+        client.assign(tps)
+        # Explicit offsets: a seek to the beginning can lose a race with the reset that assign()
+        # starts, and leave the consumer at the end.
+        starts = await client.beginning_offsets(tps)
+        ends = await client.end_offsets(tps)
+        for tp in tps:
+            client.seek(tp, starts[tp])
+        pending = {tp for tp in tps if await client.position(tp) < ends[tp]}
+        idle = 0
+        while pending and idle < _IDLE_FETCHES:
+            batch = await client.getmany(*pending, timeout_ms=_FETCH_TIMEOUT_MS)
+            idle = 0 if any(batch.values()) else idle + 1
+            for tp, messages in batch.items():
+                for message in messages:
+                    if message.offset < ends[tp]:
+                        yield message
+            pending = {tp for tp in pending if await client.position(tp) < ends[tp]}

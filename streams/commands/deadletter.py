@@ -32,8 +32,6 @@ from streams.settings import Settings
 SAMPLES = 3
 # Consecutive empty fetches after which a partition that claims more records is given up on
 # (transaction markers at the end of a log have offsets but no records).
-IDLE_FETCHES = 5
-FETCH_TIMEOUT_MS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,45 +128,16 @@ async def read_deadletters(
 ) -> AsyncIterator[DeadLetter]:
     """Every dead letter on the topic when called, in offset order per partition. Letters that
     ``keep_value`` rejects come without their value and headers, so that a large topic can be
-    summarised, or scanned for replay markers, in little memory."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from streams.broker import client_options
-    from streams.kafka import _running, ensure_topics, topic_partitions
+    summarised, or scanned for replay markers, in little memory. With
+    worker.processing_guarantee = exactly_once, a dead letter of an aborted transaction was never
+    really sent: it is not read, so never counted or replayed."""
+    from streams.kafka import ensure_topics, read_to_end
 
     topic = settings.topics.deadletter
     await ensure_topics(settings, only=[topic], use="Read")
-    client = AIOKafkaConsumer(
-        group_id=None,
-        enable_auto_commit=False,
-        # With worker.processing_guarantee = exactly_once, a dead letter of an aborted
-        # transaction was never really sent: it must not be counted or replayed.
-        isolation_level="read_committed",
-        **client_options(settings),
-    )
-    async with _running(client, settings, "Read"):
-        # A consumer without a subscription keeps no metadata for the topic; the admin
-        # client's describe is the public way to list its partitions.
-        known = await topic_partitions(settings, topic, "Read")
-        tps = [TopicPartition(topic, p) for p in known]
-        if not tps:
-            return
-        client.assign(tps)
-        starts = await client.beginning_offsets(tps)
-        ends = await client.end_offsets(tps)
-        for tp in tps:
-            client.seek(tp, starts[tp])
-        pending = {tp for tp in tps if await client.position(tp) < ends[tp]}
-        idle = 0
-        while pending and idle < IDLE_FETCHES:
-            batch = await client.getmany(*pending, timeout_ms=FETCH_TIMEOUT_MS)
-            idle = 0 if any(batch.values()) else idle + 1
-            for tp, messages in batch.items():
-                for m in messages:
-                    if m.offset < ends[tp]:
-                        d = parse_record(m.partition, m.offset, m.key, m.value, m.headers)
-                        yield d if keep_value(d) else dataclasses.replace(d, value=b"", headers={})
-            pending = {tp for tp in pending if await client.position(tp) < ends[tp]}
+    async for m in read_to_end(settings, topic):
+        d = parse_record(m.partition, m.offset, m.key, m.value, m.headers)
+        yield d if keep_value(d) else dataclasses.replace(d, value=b"", headers={})
 
 
 @dataclass

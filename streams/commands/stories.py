@@ -25,8 +25,6 @@ from streams.core.stories import CLOSED_HEADER
 from streams.settings import Settings
 
 TOP_ENTITIES = 4
-IDLE_FETCHES = 5  # empty fetches after which a partition that claims more records is given up on
-FETCH_TIMEOUT_MS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,41 +135,12 @@ def _closed_line(message: StoryMessage) -> str:
 
 
 async def read_stories(settings: Settings) -> AsyncIterator[StoryMessage]:
-    """Every committed record on the stories topic when called, in offset order per partition."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    """Every committed record on the stories topic when called, in offset order per partition
+    (``read_committed``: an aborted transaction's story update never happened)."""
+    from streams.kafka import read_to_end
 
-    from streams.broker import client_options
-    from streams.kafka import _running
-
-    topic = settings.topics.stories
-    client = AIOKafkaConsumer(
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",  # an aborted transaction's story update never happened
-        **client_options(settings),
-    )
-    async with _running(client, settings, "Read"):
-        tps = [TopicPartition(topic, p) for p in await _partitions(settings, topic)]
-        if not tps:
-            return
-        client.assign(tps)
-        # Explicit offsets: a seek to the beginning can lose a race with the reset that assign()
-        # starts, and leave the consumer at the end.
-        starts = await client.beginning_offsets(tps)
-        ends = await client.end_offsets(tps)
-        for tp in tps:
-            client.seek(tp, starts[tp])
-        pending = {tp for tp in tps if await client.position(tp) < ends[tp]}
-        idle = 0
-        while pending and idle < IDLE_FETCHES:
-            batch = await client.getmany(*pending, timeout_ms=FETCH_TIMEOUT_MS)
-            idle = 0 if any(batch.values()) else idle + 1
-            for tp, messages in batch.items():
-                for m in messages:
-                    if m.offset < ends[tp]:
-                        yield _message(m.partition, m.offset, m.key, m.value, m.headers)
-            pending = {tp for tp in pending if await client.position(tp) < ends[tp]}
+    async for m in read_to_end(settings, settings.topics.stories):
+        yield _message(m.partition, m.offset, m.key, m.value, m.headers)
 
 
 def _message(
@@ -182,19 +151,3 @@ def _message(
         reason = dict(headers or ()).get(CLOSED_HEADER, b"?").decode("utf-8", "replace")
         return StoryMessage(partition, offset, story_id, None, reason)
     return StoryMessage(partition, offset, story_id, orjson.loads(value), None)
-
-
-async def _partitions(settings: Settings, topic: str) -> list[int]:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    from streams.broker import client_options
-
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    try:
-        await admin.start()
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(
-        p["partition"] for t in described if t["topic"] == topic for p in t.get("partitions", ())
-    )
