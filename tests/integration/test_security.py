@@ -68,6 +68,7 @@ class Cluster:
             "WIRESTREAM_TOPICS_ENRICHED": names.topic("enriched"),
             "WIRESTREAM_TOPICS_DEADLETTER": names.topic("deadletter"),
             "WIRESTREAM_TOPICS_PREPARED": names.topic("prepared"),
+            "WIRESTREAM_TOPICS_STORIES": names.topic("stories"),
             "WIRESTREAM_WORKER_APP_ID": names.prefix,
             "WIRESTREAM_WORKER_DATA_DIR": str(names.base / "data"),
             # faust refuses port 0: a worker that got past a check it should fail exits at once.
