@@ -59,7 +59,8 @@ def run_enrich(settings: Settings, paths: list[str], *, progress: bool) -> int:
             print(f"wirestream enrich: no such file: {name}", file=sys.stderr)
             return 2
     store: dict[str, Any] = {}
-    pipeline = Pipeline.from_settings(settings, store)
+    # Each language's NER model loads with the first item of that language.
+    pipeline = Pipeline.from_settings(settings, store, preload=False)
     out = sys.stdout.buffer
     show = progress and sys.stderr.isatty()
     bar = tqdm(

@@ -45,7 +45,7 @@ from streams.models import (
     RawItem,
     SourceInfo,
 )
-from streams.ner import load_ner
+from streams.ner import NerProposer, load_ner
 from streams.settings import Settings
 
 PREPARED_VERSION = 3  # 3: entity rows carry their watchlists
@@ -175,8 +175,11 @@ class Pipeline:
         self.deduper = Deduper(store, window_s, max_items)
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store) -> Pipeline:
-        """Load the models and the KB once; the result is reused for every item."""
+    def from_settings(cls, settings: Settings, store: Store, *, preload: bool = True) -> Pipeline:
+        """Load the models and the KB once; the result is reused for every item. ``preload``:
+        every language's NER model now, as the worker wants (its first items are not slow, and
+        its metrics know every model's state); else each on the first item of its language, as
+        a command that may read one item wants (eleven models take seconds to load)."""
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
         full = settings.worker.profile == "full"
         use_embeddings = full
@@ -189,7 +192,10 @@ class Pipeline:
         )
         if use_embeddings:
             embedder.load()
-        ner = load_ner(settings.entities.ner_languages) if full and settings.entities.ner else None
+        ner = None
+        if full and settings.entities.ner:
+            languages = settings.entities.ner_languages
+            ner = load_ner(languages) if preload else NerProposer(languages)
         return cls(
             LanguageDetector(settings.langid.expected, settings.langid.min_confidence),
             EntityExtractor.load(
