@@ -51,7 +51,7 @@ def run_similarity(settings: Settings, args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         print(f"wirestream similarity: no such file: {args.file}", file=sys.stderr)
         return 2
-    pipeline = Pipeline.from_settings(settings, {})
+    pipeline = Pipeline.from_settings(settings, {}, preload=False)
     out = sys.stdout.buffer
     failed = False
     for number, line in _lines(args.file):
