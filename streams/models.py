@@ -66,8 +66,17 @@ class Language:
 
 
 @dataclass(frozen=True, slots=True)
+class MentionSpan:
+    """Where one mention of an entity is: ``text[start:end]`` of the clean text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
-    """One entity found in the clean text; ``start``/``end`` index its first mention."""
+    """One entity found in the clean text; ``start``/``end`` index its first mention,
+    ``mentions`` every mention (the first included), in text order."""
 
     text: str
     type: str  # PERSON | ORG | LOC | GPE | MISC
@@ -81,6 +90,10 @@ class Entity:
     lon: float | None = None
     # The deployment's watchlists this entity is on, by name (entities.watchlists), sorted.
     watchlists: tuple[str, ...] = ()
+    mentions: tuple[MentionSpan, ...] = ()
+    # What found it: "kb", "watchlist", "model", "rules", or several joined by "+" in that order
+    # ("kb+model": a KB entry the NER model also read as a name of that type).
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from streams.core.entities.match import Match, longest_first, scan
-from streams.core.entities.merge import ResolvedMention, merge_model, merge_rules
+from streams.core.entities.context import apply_context
+from streams.core.entities.match import longest_first, scan
+from streams.core.entities.merge import (
+    ResolvedMention,
+    clean_spans,
+    merge_model,
+    merge_rules,
+    source_name,
+)
+from streams.core.entities.resolve import resolve
 from streams.core.entities.rules import RuleProposer
 from streams.core.entities.watchlist import (
     DEFAULT_LIST,
@@ -48,14 +55,7 @@ from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
 from streams.kb.normalize import fold
-from streams.models import Entity
-
-# A place in a country the text names gets this much on the log10-population scale: enough for
-# "Córdoba, Spain" to be Spain's Córdoba, or Pokrovsk near Ukrainian places to be Ukraine's, not
-# enough for the United States to pull "Moscow" to Idaho.
-CONTEXT_BONUS = 1.5
-# An entry the text names unambiguously elsewhere (by a full name) wins its ambiguous mentions.
-DOCUMENT_BONUS = 4.0
+from streams.models import Entity, MentionSpan
 
 
 class SpanProposer(Protocol):
@@ -239,10 +239,15 @@ class EntityExtractor:
         wl = self._watchlist
         if wl is not None:
             matches.extend(scan(wl.automaton, wl.tables, text, folded, stops, source=1))
-        mentions = self._resolve(longest_first(matches))
+        matches = longest_first(matches)
+        tables = (self._t, self._tables(1))
         proposer = self._proposer
         if proposer is not None and proposer.covers(language):
-            return merge_model(mentions, proposer.propose(text, language), text, self._t)
+            spans = clean_spans(proposer.propose(text, language), text)
+            by_end = {end: (start, etype) for start, end, etype in spans}
+            merged = merge_model(resolve(matches, tables, by_end, text), spans, text, self._t)
+            return apply_context(merged, spans, text, self._t)
+        mentions = resolve(matches, tables, {}, text)
         taken = bytearray(len(text))
         for m in mentions:
             taken[m.start : m.end] = b"\x01" * (m.end - m.start)
@@ -259,49 +264,35 @@ class EntityExtractor:
             return self._watchlist.tables
         return self._t
 
-    def _resolve(self, matches: list[Match]) -> list[ResolvedMention]:
-        """Pick one entry per match: prior, the countries the text names, and entries the text
-        names unambiguously elsewhere."""
-        tables = (self._t, self._tables(1))
-        sure: set[tuple[int, int]] = set()
-        context: set[str] = set()
-        for m in matches:
-            t = tables[m.source]
-            top = m.candidates[0]
-            if len(m.candidates) == 1:
-                sure.add((m.source, top))
-            # Only countries count as context: a city that is really a word or a surname
-            # ("Chandler") must not drag other names to its country.
-            country = t.countries[top]
-            if t.priors[top] >= gazetteer.COUNTRY_PRIOR and country:
-                context.add(country)
-        out = []
-        for m in matches:
-            t = tables[m.source]
-            best = m.candidates[0]
-            if len(m.candidates) > 1:
-                best = max(m.candidates, key=partial(_score, t, m.source, sure, context))
-            eid = t.ids[best]
-            key = eid if eid is not None else (m.source, best)
-            out.append(ResolvedMention(m.start, m.end, key, m.source, best, t.types[best]))
-        return out
-
     def _entities(self, text: str, mentions: list[ResolvedMention]) -> tuple[Entity, ...]:
+        """One Entity per key, at its first mention, with every mention and their sources."""
+        spans: dict[Any, list[MentionSpan]] = {}
         first: dict[Any, ResolvedMention] = {}
-        counts: dict[Any, int] = {}
+        origins: dict[Any, int] = {}
         for m in sorted(mentions, key=lambda m: m.start):
-            counts[m.key] = counts.get(m.key, 0) + 1
+            spans.setdefault(m.key, []).append(MentionSpan(m.start, m.end))
             first.setdefault(m.key, m)
+            origins[m.key] = origins.get(m.key, 0) | m.origin
         out = []
         for key, m in first.items():
             surface = text[m.start : m.end]
+            where = tuple(spans[key])
+            source = source_name(origins[key])
             if m.source < 0:
-                out.append(Entity(surface, m.type, None, surface, m.start, m.end, counts[key]))
+                out.append(
+                    Entity(
+                        surface, m.type, None, surface, m.start, m.end, len(where),
+                        mentions=where, source=source,
+                    )
+                )  # fmt: skip
                 continue
             etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
             out.append(
-                Entity(surface, etype, eid, name, m.start, m.end, counts[key], country, lat, lon)
-            )
+                Entity(
+                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon,
+                    mentions=where, source=source,
+                )
+            )  # fmt: skip
         return tuple(out)
 
     def _on_watchlists(self, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
@@ -329,10 +320,3 @@ class EntityExtractor:
         if source == 0:
             self._field_cache[i] = fields
         return fields
-
-
-def _score(t: Tables, source: int, sure: set[tuple[int, int]], context: set[str], i: int) -> float:
-    bonus = DOCUMENT_BONUS if (source, i) in sure else 0.0
-    if t.types[i] in PLACE_TYPES and t.countries[i] in context:
-        bonus += CONTEXT_BONUS
-    return float(t.priors[i]) + bonus

@@ -1,0 +1,164 @@
+"""Context before the gazetteer: a KB place name read in a person's or an organisation's context
+is not a place.
+
+Runs after the merge (streams.core.entities.merge), where a model covers the language, on the KB
+place matches that the model did not confirm as places: cities and regions, never countries (a
+country is a country whatever its context: "Russia said"). Such a match becomes an unlinked name
+of another type when the document says so:
+
+- **agreement across mentions**: the model gives the same words another type elsewhere in the
+  text, as a whole span or as the surname of a longer person, and never calls them a place
+  ("Kazuyoshi Miura ... Miura scored": Miura is no town in Japan here);
+- **a title or role word** right before it ("coach Soma", "Mr Honda", "الرئيس");
+- **a given name** right before it, or a surname right after: a person span of the model that
+  touches it on the same line joins it ("Andrei" + "Ivanov" is Andrei Ivanov);
+- **a list of people**: it sits in a run of names on one line, separated by commas or "and",
+  in which the model's persons outnumber its places ("Hassan , Abbas , Salem" among players).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from streams.core.entities.merge import MODEL, ResolvedMention, unlinked
+from streams.core.entities.rules import TITLES
+from streams.kb import gazetteer
+from streams.kb.curated import PLACE_TYPES
+from streams.kb.gazetteer import Tables
+
+_NAMED = frozenset({"PERSON", "ORG"})
+# What separates the names of a list on one line: a comma, "and", a slash, an ampersand.
+_LIST_GAP = re.compile(r"\s*(?:,|;|/|&|\band\b|\bو)?\s*")
+_TITLE_WORD = re.compile(r"([\w'’.-]+)\s+$")
+_AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
+
+
+def _key(surface: str) -> str:
+    return surface.casefold()
+
+
+def model_types(spans: Sequence[tuple[int, int, str]], text: str) -> dict[str, set[str]]:
+    """Surface -> the types the model gave it: whole spans, and the last word of persons."""
+    typed: dict[str, set[str]] = {}
+    for start, end, etype in spans:
+        if etype == "MISC":
+            continue
+        surface = text[start:end]
+        typed.setdefault(_key(surface), set()).add(etype)
+        if etype == "PERSON" and " " in surface:
+            typed.setdefault(_key(surface.rsplit(" ", 1)[1]), set()).add(etype)
+    return typed
+
+
+def _open_place(m: ResolvedMention, kb: Tables) -> bool:
+    """A KB city or region the model did not confirm: what context may retype."""
+    return (
+        m.source == 0
+        and m.type in PLACE_TYPES
+        and not m.origin & MODEL
+        and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+    )
+
+
+def _titled(text: str, start: int) -> bool:
+    head = _TITLE_WORD.search(text, max(0, start - 40), start)
+    if head is None:
+        return False
+    word = head.group(1).strip(".").casefold()
+    return word in TITLES or word in _AR_TITLES
+
+
+def _list_gap(text: str, a: int, b: int) -> bool:
+    return b - a <= 6 and "\n" not in text[a:b] and _LIST_GAP.fullmatch(text, a, b) is not None
+
+
+def apply_context(
+    mentions: list[ResolvedMention],
+    spans: Sequence[tuple[int, int, str]],
+    text: str,
+    kb: Tables,
+) -> list[ResolvedMention]:
+    """The module docstring's rules, over the mentions in text order (linear in them)."""
+    ms = sorted(mentions, key=lambda m: m.start)
+    open_at = [_open_place(m, kb) for m in ms]
+    if not any(open_at):
+        return ms
+    typed = model_types(spans, text)
+    retyped: list[str | None] = [None] * len(ms)
+    for i, m in enumerate(ms):
+        if not open_at[i]:
+            continue
+        kinds = typed.get(_key(text[m.start : m.end]), set())
+        if kinds and not kinds & PLACE_TYPES:
+            retyped[i] = "PERSON" if "PERSON" in kinds else "ORG"
+        elif _titled(text, m.start) or _touches_person(ms, i, text):
+            retyped[i] = "PERSON"
+    _people_lists(ms, open_at, retyped, text)
+    return _joined(ms, retyped, text)
+
+
+def _joined(
+    ms: list[ResolvedMention], retyped: list[str | None], text: str
+) -> list[ResolvedMention]:
+    """The retyped mentions, a retyped person joined with an unlinked person it touches."""
+    out: list[ResolvedMention] = []
+    joinable = False  # whether out[-1] is or contains a retyped place
+    for m, etype in zip(ms, retyped, strict=True):
+        cur = m if etype is None else unlinked(m.start, m.end, etype, text, MODEL)
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and (joinable or etype is not None)
+            and prev.type == cur.type == "PERSON"
+            and prev.source < 0
+            and cur.source < 0
+            and _adjacent(text, prev.end, cur.start)
+        ):
+            out[-1] = unlinked(prev.start, cur.end, "PERSON", text, prev.origin | cur.origin)
+            joinable = True
+            continue
+        out.append(cur)
+        joinable = etype is not None
+    return out
+
+
+def _adjacent(text: str, a: int, b: int) -> bool:
+    return 0 < b - a <= 2 and text[a:b].isspace() and "\n" not in text[a:b]
+
+
+def _touches_person(ms: list[ResolvedMention], i: int, text: str) -> bool:
+    """A model person right before or right after, on the same line: a given name or surname."""
+    m = ms[i]
+    before = ms[i - 1] if i else None
+    after = ms[i + 1] if i + 1 < len(ms) else None
+    return (
+        before is not None
+        and before.type == "PERSON"
+        and before.source < 0
+        and _adjacent(text, before.end, m.start)
+    ) or (
+        after is not None
+        and after.type == "PERSON"
+        and after.source < 0
+        and _adjacent(text, m.end, after.start)
+    )
+
+
+def _people_lists(
+    ms: list[ResolvedMention], open_at: list[bool], retyped: list[str | None], text: str
+) -> None:
+    """Retype the open places of each one-line list whose other names are mostly persons."""
+    run: list[int] = []
+    for i in range(len(ms) + 1):
+        if i < len(ms) and run and _list_gap(text, ms[run[-1]].end, ms[i].start):
+            run.append(i)
+            continue
+        if len(run) > 1:
+            persons = sum(1 for j in run if not open_at[j] and ms[j].type == "PERSON")
+            places = sum(1 for j in run if not open_at[j] and ms[j].type in PLACE_TYPES)
+            if persons and persons >= places:
+                for j in run:
+                    if open_at[j] and retyped[j] is None:
+                        retyped[j] = "PERSON"
+        run = [i] if i < len(ms) else []
