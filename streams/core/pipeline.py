@@ -327,7 +327,10 @@ class Pipeline:
         # A flash (a headline alone) is read from its headline: entity offsets then index the
         # headline (schemas/enriched.v1.json), and the fingerprint takes it for the body.
         text = norm.text or norm.headline or ""
-        found = self.extractor.analyse(text, language.code)
+        # The model of the detected language, or a fallback when detection is unsure (a short
+        # line, an all-capitals headline, a table of names: streams.core.entities.language).
+        ner = self.extractor.model_language(language, text, raw.language_hint)
+        found = self.extractor.analyse(text, language.code, ner_language=ner)
         tick = time.perf_counter()
         seconds["entities"] = tick - tock
         check("entities")

@@ -149,7 +149,7 @@ def _reference_merge(
             if a[0] < b[1] and b[0] < a[1]:
                 old, new = cluster[i], cluster[j]
                 cluster = [new if c == old else c for c in cluster]
-    datelines = merge._datelines(sorted(mentions), text, kb)
+    datelines = merge.datelines(sorted(mentions), text, kb)
     out: list[ResolvedMention] = []
     for c in sorted(set(cluster)):
         members = [items[i] for i in range(len(items)) if cluster[i] == c]

@@ -14,20 +14,26 @@ of another type when the document says so:
   touches it on the same line joins it ("Andrei" + "Ivanov" is Andrei Ivanov);
 - **a list of people**: it sits in a run of names on one line, separated by commas or "and",
   in which the model's persons outnumber its places ("Hassan , Abbas , Salem" among players).
+
+And where the model read no name at all, a city or region is dropped, unless the model reads
+the same entity as a place elsewhere, the text names its country, or it sits in a list of places:
+the model's features include the KB's place names, so when it still saw no name, the words around
+said so ("IPO" is no Ipoh, سلطات "authorities" no Settat).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 
-from streams.core.entities.merge import MODEL, ResolvedMention, unlinked
+from streams.core.entities.merge import MODEL, ResolvedMention, datelines, unlinked
 from streams.core.entities.rules import TITLES
 from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Tables
 
-_NAMED = frozenset({"PERSON", "ORG"})
+DROP = ""  # the retyping that drops a mention
 # What separates the names of a list on one line: a comma, "and", a slash, an ampersand.
 _LIST_GAP = re.compile(r"\s*(?:,|;|/|&|\band\b|\bو)?\s*")
 _TITLE_WORD = re.compile(r"([\w'’.-]+)\s+$")
@@ -81,7 +87,8 @@ def apply_context(
 ) -> list[ResolvedMention]:
     """The module docstring's rules, over the mentions in text order (linear in them)."""
     ms = sorted(mentions, key=lambda m: m.start)
-    open_at = [_open_place(m, kb) for m in ms]
+    cities = datelines(ms, text, kb)  # "NICE , France": a place whatever else is said
+    open_at = [_open_place(m, kb) and m.start not in cities for m in ms]
     if not any(open_at):
         return ms
     typed = model_types(spans, text)
@@ -94,7 +101,8 @@ def apply_context(
             retyped[i] = "PERSON" if "PERSON" in kinds else "ORG"
         elif _titled(text, m.start) or _touches_person(ms, i, text):
             retyped[i] = "PERSON"
-    _people_lists(ms, open_at, retyped, text)
+    listed = _lists(ms, open_at, retyped, text)
+    _unread_places(ms, [o and i not in listed for i, o in enumerate(open_at)], retyped, kb, spans)
     return _joined(ms, retyped, text)
 
 
@@ -105,6 +113,8 @@ def _joined(
     out: list[ResolvedMention] = []
     joinable = False  # whether out[-1] is or contains a retyped place
     for m, etype in zip(ms, retyped, strict=True):
+        if etype == DROP:
+            continue
         cur = m if etype is None else unlinked(m.start, m.end, etype, text, MODEL)
         prev = out[-1] if out else None
         if (
@@ -128,8 +138,11 @@ def _adjacent(text: str, a: int, b: int) -> bool:
 
 
 def _touches_person(ms: list[ResolvedMention], i: int, text: str) -> bool:
-    """A model person right before or right after, on the same line: a given name or surname."""
+    """A model person right before or right after, on the same line: a given name or surname.
+    Only where capitals mark names: in Arabic the next word is as often a verb (الحريري تمسك)."""
     m = ms[i]
+    if not text[m.start].isupper():
+        return False
     before = ms[i - 1] if i else None
     after = ms[i + 1] if i + 1 < len(ms) else None
     return (
@@ -145,10 +158,50 @@ def _touches_person(ms: list[ResolvedMention], i: int, text: str) -> bool:
     )
 
 
-def _people_lists(
-    ms: list[ResolvedMention], open_at: list[bool], retyped: list[str | None], text: str
+def _unread_places(
+    ms: list[ResolvedMention],
+    open_at: list[bool],
+    retyped: list[str | None],
+    kb: Tables,
+    spans: Sequence[tuple[int, int, str]],
 ) -> None:
-    """Retype the open places of each one-line list whose other names are mostly persons."""
+    """Drop the open places where the model read no name at all, unless the model reads the same
+    entity as a place elsewhere in the text or the text names the place's country: the model's
+    features include the KB's place names, so where it still saw no name, the words around
+    said so ("IPO" is no Ipoh, سلطات "authorities" no Settat)."""
+    confirmed = {m.key for m in ms if m.origin & MODEL and m.type in PLACE_TYPES}
+    countries = {
+        kb.countries[m.entry]
+        for m in ms
+        if m.source == 0 and kb.priors[m.entry] >= gazetteer.COUNTRY_PRIOR
+    }
+    starts = [s for s, _e, _t in spans]  # the spans are sorted and do not overlap
+    for i, m in enumerate(ms):
+        if (
+            open_at[i]
+            and retyped[i] is None
+            and not _read(spans, starts, m)
+            and kb.priors[m.entry] < gazetteer.CURATED_PRIOR
+            and m.key not in confirmed
+            and kb.countries[m.entry] not in countries
+        ):
+            retyped[i] = DROP
+
+
+def _read(spans: Sequence[tuple[int, int, str]], starts: list[int], m: ResolvedMention) -> bool:
+    """Whether a model span overlaps the mention (the model saw a name there)."""
+    i = bisect_right(starts, m.start) - 1
+    return any(
+        0 <= j < len(spans) and spans[j][0] < m.end and m.start < spans[j][1] for j in (i, i + 1)
+    )
+
+
+def _lists(
+    ms: list[ResolvedMention], open_at: list[bool], retyped: list[str | None], text: str
+) -> set[int]:
+    """Retype the open places of each one-line list whose other names are mostly persons; and
+    return those of lists whose other names are mostly places (they stay places)."""
+    listed: set[int] = set()
     run: list[int] = []
     for i in range(len(ms) + 1):
         if i < len(ms) and run and _list_gap(text, ms[run[-1]].end, ms[i].start):
@@ -157,8 +210,11 @@ def _people_lists(
         if len(run) > 1:
             persons = sum(1 for j in run if not open_at[j] and ms[j].type == "PERSON")
             places = sum(1 for j in run if not open_at[j] and ms[j].type in PLACE_TYPES)
-            if persons and persons >= places:
-                for j in run:
-                    if open_at[j] and retyped[j] is None:
+            for j in run:
+                if open_at[j] and retyped[j] is None:
+                    if persons and persons >= places:
                         retyped[j] = "PERSON"
+                    elif places:
+                        listed.add(j)  # a list of places: kept as read
         run = [i] if i < len(ms) else []
+    return listed

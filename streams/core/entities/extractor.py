@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from streams.core.entities.context import apply_context
+from streams.core.entities.language import model_language
 from streams.core.entities.match import longest_first, scan
 from streams.core.entities.merge import (
     ResolvedMention,
@@ -55,7 +56,7 @@ from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
 from streams.kb.normalize import fold
-from streams.models import Entity, MentionSpan
+from streams.models import Entity, Language, MentionSpan
 
 
 class SpanProposer(Protocol):
@@ -99,6 +100,8 @@ class EntityLimits:
 
 
 MAX_CHARS = "entities.max_chars"
+# ``ner_language`` left out: the model of the text's own language.
+SAME = "\x00same"
 MAX_MENTIONS = "entities.max_mentions"
 
 
@@ -192,25 +195,40 @@ class EntityExtractor:
 
     # --- extraction -------------------------------------------------------------------------
 
-    def analyse(self, text: str, language: str | None = None) -> EntityResult:
+    def model_language(self, language: Language, text: str, hint: str | None = None) -> str | None:
+        """The language whose NER model should read ``text``: the detected one, else a fallback
+        when detection is unsure (streams.core.entities.language); None for no model."""
+        proposer = self._proposer
+        if proposer is None:
+            return None
+        return model_language(language, text, hint, proposer.covers)
+
+    def analyse(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> EntityResult:
         """One Entity per distinct entity, at its first mention, ordered by position, and the
-        caps (:class:`EntityLimits`) that cut the analysis, if any."""
+        caps (:class:`EntityLimits`) that cut the analysis, if any. ``ner_language`` picks the
+        NER model (default: ``language``'s; None: no model, the rules read the text)."""
         if not text:
             return EntityResult((), ())
-        mentions, limits = self._capped_mentions(text, language)
+        mentions, limits = self._capped_mentions(text, language, ner_language)
         return EntityResult(self._on_watchlists(self._entities(text, mentions)), limits)
 
-    def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
+    def extract(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> tuple[Entity, ...]:
         """``analyse`` without the caps' report."""
-        return self.analyse(text, language).entities
+        return self.analyse(text, language, ner_language=ner_language).entities
 
-    def mentions(self, text: str, language: str | None = None) -> tuple[Mention, ...]:
+    def mentions(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> tuple[Mention, ...]:
         """Every mention, in text order (for evaluation and highlighting; ``extract`` groups
         them into entities)."""
         if not text:
             return ()
         out = []
-        for m in self._capped_mentions(text, language)[0]:
+        for m in self._capped_mentions(text, language, ner_language)[0]:
             if m.source < 0:
                 out.append(Mention(m.start, m.end, m.type, None, text[m.start : m.end]))
             else:
@@ -219,20 +237,23 @@ class EntityExtractor:
         return tuple(out)
 
     def _capped_mentions(
-        self, text: str, language: str | None
+        self, text: str, language: str | None, ner_language: str | None
     ) -> tuple[list[ResolvedMention], tuple[str, ...]]:
         """The mentions in text order, within the stage's limits, and the limits that bit."""
         limits: list[str] = []
         read = cut_at_space(text, self._limits.max_chars)
         if len(read) < len(text):
             limits.append(MAX_CHARS)
-        mentions = sorted(self._mentions(read, language), key=lambda m: m.start)
+        model = language if ner_language == SAME else ner_language
+        mentions = sorted(self._mentions(read, language, model), key=lambda m: m.start)
         if len(mentions) > self._limits.max_mentions:
             del mentions[self._limits.max_mentions :]
             limits.append(MAX_MENTIONS)
         return mentions, tuple(limits)
 
-    def _mentions(self, text: str, language: str | None) -> list[ResolvedMention]:
+    def _mentions(
+        self, text: str, language: str | None, model: str | None
+    ) -> list[ResolvedMention]:
         folded = fold(text)
         stops = self._language_stops(language)
         matches = list(scan(self._automaton, self._t, text, folded, stops))
@@ -242,8 +263,8 @@ class EntityExtractor:
         matches = longest_first(matches)
         tables = (self._t, self._tables(1))
         proposer = self._proposer
-        if proposer is not None and proposer.covers(language):
-            spans = clean_spans(proposer.propose(text, language), text)
+        if proposer is not None and model is not None and proposer.covers(model):
+            spans = clean_spans(proposer.propose(text, model), text)
             by_end = {end: (start, etype) for start, end, etype in spans}
             merged = merge_model(resolve(matches, tables, by_end, text), spans, text, self._t)
             return apply_context(merged, spans, text, self._t)

@@ -102,14 +102,14 @@ def merge_model(
     items: list[tuple[int, int, int, Any]] = [(m.start, m.end, 0, m) for m in mentions]
     items.extend((span[0], span[1], 1, span) for span in clean_spans(spans, text))
     items.sort(key=lambda x: (x[0], x[1]))
-    datelines = _datelines(mentions, text, kb)
+    lines = datelines(mentions, text, kb)
     out: list[ResolvedMention] = []
     cluster_kb: list[ResolvedMention] = []
     cluster_spans: list[tuple[int, int, str]] = []
     reach = -1
     for start, end, is_span, item in items:
         if start >= reach and (cluster_kb or cluster_spans):
-            out.extend(decide(cluster_kb, cluster_spans, text, kb, datelines))
+            out.extend(decide(cluster_kb, cluster_spans, text, kb, lines))
             cluster_kb, cluster_spans = [], []
         if is_span:
             cluster_spans.append(item)
@@ -117,7 +117,7 @@ def merge_model(
             cluster_kb.append(item)
         reach = max(reach, end)
     if cluster_kb or cluster_spans:
-        out.extend(decide(cluster_kb, cluster_spans, text, kb, datelines))
+        out.extend(decide(cluster_kb, cluster_spans, text, kb, lines))
     return out
 
 
@@ -186,7 +186,7 @@ def _same_words(
     return [m]  # a country stays a country whatever the model says ("Russia said")
 
 
-def _datelines(mentions: list[ResolvedMention], text: str, kb: Tables | Any) -> frozenset[int]:
+def datelines(mentions: list[ResolvedMention], text: str, kb: Tables | Any) -> frozenset[int]:
     """Starts of KB cities followed by a comma and their own country ("TIGNES , France")."""
     out = set()
     for m, nxt in pairwise(mentions):

@@ -8,6 +8,8 @@ Evidence, added on the log10-population scale of the KB's priors (streams.kb.com
 - ``CONTEXT_BONUS`` for a place in a country the text names, by a country or by an unambiguous
   city of a million people or more (capitals and metropolises are rarely anything else; a
   smaller city may be a surname: "Chandler");
+- ``NAMESAKE_PLACE`` less for a curated place outside its country's context: with nothing to
+  go on, "Amazon" is the company, not the rainforest;
 - ``DOCUMENT_BONUS`` for an entry the text names unambiguously elsewhere (a full name resolves a
   shared surname).
 """
@@ -33,6 +35,9 @@ DOCUMENT_BONUS = 4.0
 # The model's type on the same words outweighs any prior short of a country's (a curated entry
 # at 12 against a city at 4-7).
 TYPE_BONUS = 10.0
+# A curated place is worth less than a curated person or organisation of the same name unless
+# the text names its country or the model reads it as a place.
+NAMESAKE_PLACE = 0.5
 # A city this big (log10 population) names its country for the context bonus.
 CONTEXT_CITY_PRIOR = 6.0
 
@@ -96,6 +101,8 @@ def _score(t: Tables, source: int, evidence: _Evidence, i: int) -> float:
     etype = t.types[i]
     if etype in PLACE_TYPES and t.countries[i] in context:
         bonus += CONTEXT_BONUS
+    elif etype in PLACE_TYPES and t.priors[i] == gazetteer.CURATED_PRIOR:
+        bonus -= NAMESAKE_PLACE  # "Amazon" alone is the company; "the Amazon" near Brazil is not
     if model_type is not None and (
         etype == model_type or (etype in PLACE_TYPES and model_type in PLACE_TYPES)
     ):
