@@ -73,6 +73,21 @@ class MentionSpan:
     end: int
 
 
+_SET_START = vars(MentionSpan)["start"].__set__  # the slot's member descriptor
+_SET_END = vars(MentionSpan)["end"].__set__
+_new = object.__new__
+
+
+def mention_span(start: int, end: int) -> MentionSpan:
+    """``MentionSpan(start, end)`` at a third of the cost: a frozen dataclass's ``__init__``
+    goes through ``object.__setattr__`` per field, and the entities stage makes one per mention.
+    The slots' own descriptors set the fields once; the instance is as frozen as any other."""
+    span: MentionSpan = _new(MentionSpan)
+    _SET_START(span, start)
+    _SET_END(span, end)
+    return span
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     """One entity found in the clean text; ``start``/``end`` index its first mention,

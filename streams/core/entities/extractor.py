@@ -56,7 +56,7 @@ from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
 from streams.kb.normalize import fold
-from streams.models import Entity, Language, MentionSpan
+from streams.models import Entity, Language, mention_span
 
 
 class SpanProposer(Protocol):
@@ -286,32 +286,37 @@ class EntityExtractor:
         return self._t
 
     def _entities(self, text: str, mentions: list[ResolvedMention]) -> tuple[Entity, ...]:
-        """One Entity per key, at its first mention, with every mention and their sources."""
-        spans: dict[Any, list[MentionSpan]] = {}
-        first: dict[Any, ResolvedMention] = {}
-        origins: dict[Any, int] = {}
-        for m in sorted(mentions, key=lambda m: m.start):
-            spans.setdefault(m.key, []).append(MentionSpan(m.start, m.end))
-            first.setdefault(m.key, m)
-            origins[m.key] = origins.get(m.key, 0) | m.origin
+        """One Entity per key, at its first mention, with every mention and their sources.
+        ``mentions`` are in text order."""
+        groups: dict[Any, list[ResolvedMention]] = {}
+        for m in mentions:
+            group = groups.get(m.key)
+            if group is None:
+                groups[m.key] = [m]
+            else:
+                group.append(m)
         out = []
-        for key, m in first.items():
+        for group in groups.values():
+            m = group[0]
             surface = text[m.start : m.end]
-            where = tuple(spans[key])
-            source = source_name(origins[key])
+            where = tuple([mention_span(g.start, g.end) for g in group])
+            origin = 0
+            for g in group:
+                origin |= g.origin
+            source = source_name(origin)
             if m.source < 0:
                 out.append(
                     Entity(
-                        surface, m.type, None, surface, m.start, m.end, len(where),
-                        mentions=where, source=source,
+                        surface, m.type, None, surface, m.start, m.end, len(where), None, None,
+                        None, (), where, source,
                     )
                 )  # fmt: skip
                 continue
             etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
             out.append(
                 Entity(
-                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon,
-                    mentions=where, source=source,
+                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon, (),
+                    where, source,
                 )
             )  # fmt: skip
         return tuple(out)

@@ -24,9 +24,16 @@ _SOURCE_NAMES = ((KB, "kb"), (WATCHLIST, "watchlist"), (MODEL, "model"), (RULES,
 _PROCLITIC_MAX = 4
 
 
+def _source_name(origin: int) -> str:
+    return "+".join(name for bit, name in _SOURCE_NAMES if origin & bit)
+
+
+_SOURCES = tuple(_source_name(origin) for origin in range(16))
+
+
 def source_name(origin: int) -> str:
     """``kb``, ``model``, ``kb+model`` ...: the bits of ``origin`` in a fixed order."""
-    return "+".join(name for bit, name in _SOURCE_NAMES if origin & bit)
+    return _SOURCES[origin]
 
 
 class ResolvedMention(NamedTuple):

@@ -16,7 +16,7 @@ Evidence, added on the log10-population scale of the KB's priors (streams.kb.com
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import NamedTuple
 
@@ -49,36 +49,65 @@ def resolve(
 ) -> list[ResolvedMention]:
     """Pick one entry per match (see the module docstring); ``tables`` are the KB's and the
     watchlist's, ``spans`` the model's spans by their end."""
-    sure: set[tuple[int, int]] = set()
-    context: set[str] = set()
-    for m in matches:
-        t = tables[m.source]
-        top = m.candidates[0]
-        if len(m.candidates) == 1:
-            sure.add((m.source, top))
-        country = t.countries[top]
-        if country and (
-            t.priors[top] >= gazetteer.COUNTRY_PRIOR
-            or (
-                len(m.candidates) == 1
-                and t.types[top] in PLACE_TYPES
-                and CONTEXT_CITY_PRIOR <= t.priors[top] < gazetteer.CURATED_PRIOR
+    if not any(len(m.candidates) > 1 for m in matches):  # the usual case: nothing to choose
+        out = []
+        for m in matches:
+            t = tables[m.source]
+            entry = m.candidates[0]
+            eid = t.ids[entry]
+            key = eid if eid is not None else (m.source, entry)
+            origin = WATCHLIST if m.source else KB
+            out.append(
+                ResolvedMention(m.start, m.end, key, m.source, entry, t.types[entry], origin)
             )
-        ):
-            context.add(country)
+        return out
+    sure, context = _document(matches, tables)
+    scorers: dict[tuple[int, str | None], Callable[[int], float]] = {}
     out = []
     for m in matches:
         t = tables[m.source]
         best = m.candidates[0]
         if len(m.candidates) > 1:
-            model_type = _model_type(spans, m, text)
-            evidence = _Evidence(sure, context, model_type)
-            best = max(m.candidates, key=partial(_score, t, m.source, evidence))
-        eid = t.ids[best]
-        key = eid if eid is not None else (m.source, best)
+            model_type = _model_type(spans, m, text) if spans else None
+            score = scorers.get((m.source, model_type))
+            if score is None:
+                evidence = _Evidence(sure, context, model_type)
+                score = scorers[m.source, model_type] = partial(_score, t, m.source, evidence)
+            best = max(m.candidates, key=score)
         origin = WATCHLIST if m.source else KB
-        out.append(ResolvedMention(m.start, m.end, key, m.source, best, t.types[best], origin))
+        found = _key(t, m.source, best)
+        out.append(ResolvedMention(m.start, m.end, found, m.source, best, t.types[best], origin))
     return out
+
+
+def _key(t: Tables, source: int, entry: int) -> str | tuple[int, int]:
+    eid = t.ids[entry]
+    return eid if eid is not None else (source, entry)
+
+
+def _document(
+    matches: list[Match], tables: tuple[Tables, Tables]
+) -> tuple[set[tuple[int, int]], set[str]]:
+    """The entries the text names unambiguously, and the countries it names (by a country or
+    an unambiguous city of a million people)."""
+    sure: set[tuple[int, int]] = set()
+    context: set[str] = set()
+    for m in matches:
+        t = tables[m.source]
+        top = m.candidates[0]
+        single = len(m.candidates) == 1
+        if single:
+            sure.add((m.source, top))
+        country = t.countries[top]
+        if country:
+            prior = t.priors[top]
+            if prior >= gazetteer.COUNTRY_PRIOR or (
+                single
+                and CONTEXT_CITY_PRIOR <= prior < gazetteer.CURATED_PRIOR
+                and t.types[top] in PLACE_TYPES
+            ):
+                context.add(country)
+    return sure, context
 
 
 def _model_type(spans: Spans, m: Match, text: str) -> str | None:
@@ -97,17 +126,20 @@ class _Evidence(NamedTuple):
 
 def _score(t: Tables, source: int, evidence: _Evidence, i: int) -> float:
     sure, context, model_type = evidence
-    bonus = DOCUMENT_BONUS if (source, i) in sure else 0.0
+    score = float(t.priors[i])
+    if (source, i) in sure:
+        score += DOCUMENT_BONUS
     etype = t.types[i]
-    if etype in PLACE_TYPES and t.countries[i] in context:
-        bonus += CONTEXT_BONUS
-    elif etype in PLACE_TYPES and t.priors[i] == gazetteer.CURATED_PRIOR:
-        bonus -= NAMESAKE_PLACE  # "Amazon" alone is the company; "the Amazon" near Brazil is not
+    if etype in PLACE_TYPES:
+        if t.countries[i] in context:
+            score += CONTEXT_BONUS
+        elif t.priors[i] == gazetteer.CURATED_PRIOR:
+            score -= NAMESAKE_PLACE  # "Amazon" alone is the company; near Brazil, the rainforest
     if model_type is not None and (
         etype == model_type or (etype in PLACE_TYPES and model_type in PLACE_TYPES)
     ):
-        bonus += TYPE_BONUS
-    return float(t.priors[i]) + bonus
+        score += TYPE_BONUS
+    return score
 
 
 __all__ = ["CONTEXT_BONUS", "DOCUMENT_BONUS", "TYPE_BONUS", "resolve"]
