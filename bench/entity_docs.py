@@ -6,7 +6,8 @@ Putin" and "Putin" are two). Documents are 20 consecutive sentences of a CoNLL f
 lines dropped), one sentence a line, tokens joined by spaces (Chinese: by nothing). Types: PER/PERS
 -> PERSON, ORG, LOC (our GPE counts as LOC); MISC is ignored on both sides. A found span's surface
 is the corpus tokens it touches (ANERcorp tags و|واشنطن as one token where our span leaves the
-proclitic out; Chinese spans are taken as they are). Micro-averaged over the documents of a set.
+proclitic out; Chinese spans are taken as they are), and surfaces are compared without invisible
+format characters (ANERcorp's U+200F marks, which normalization removes). Micro-averaged over the documents of a set.
 
 Systems, side by side on the same normalized text:
 
@@ -29,6 +30,7 @@ import argparse
 import json
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -108,7 +110,7 @@ def _gold(sent: list[tuple[str, str]], sep: str) -> set[Key]:
         inside = tag[2:] if tag[:2] in ("B-", "I-") else None
         if words and (tag.startswith("B-") or inside != kind):
             if kind in _GOLD:
-                out.add((sep.join(words), _GOLD[kind]))
+                out.add((_visible(sep.join(words)), _GOLD[kind]))
             words, kind = [], None
         if inside is not None:
             words.append(token)
@@ -119,6 +121,11 @@ def _gold(sent: list[tuple[str, str]], sep: str) -> set[Key]:
 # --- systems -------------------------------------------------------------------------------------
 
 
+def _visible(text: str) -> str:
+    """Without invisible format characters (ANERcorp's tokens carry U+200F marks)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def surface(text: str, start: int, end: int, lang: str) -> str:
     """The corpus tokens a span touches (corpora tag whole tokens: ANERcorp's و|واشنطن is one
     token, and our span leaves the proclitic out); Chinese and Japanese spans as they are."""
@@ -127,7 +134,7 @@ def surface(text: str, start: int, end: int, lang: str) -> str:
             start -= 1
         while end < len(text) and not text[end].isspace():
             end += 1
-    return text[start:end]
+    return _visible(text[start:end])
 
 
 def pipeline_system() -> System:
@@ -241,7 +248,7 @@ def run_sets(names: list[str], systems: dict[str, System | None]) -> dict[str, A
         texts = [normalize(RawItem(body=d.text)).text for d in docs]
         row: dict[str, Any] = {"language": lang, "file": str(path.relative_to(SHARED.parent))}
         row["documents"] = len(docs)
-        row["model"] = lang in with_model
+        row["has_model"] = lang in with_model
         for label, system in systems.items():
             if system is None or (label == "model" and lang not in with_model):
                 continue

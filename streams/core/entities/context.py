@@ -34,8 +34,9 @@ from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Tables
 
 DROP = ""  # the retyping that drops a mention
-# What separates the names of a list on one line: a comma, "and", a slash, an ampersand.
-_LIST_GAP = re.compile(r"\s*(?:,|;|/|&|\band\b|\bو)?\s*")
+# What separates the names of a list on one line: a comma, "and", a slash, an ampersand (a space
+# alone does not: "Hassan Abbas" is one name, الحريري تمسك a name and a verb).
+_LIST_GAP = re.compile(r"\s*(?:,|،|;|/|&|\band\b)\s*")
 _TITLE_WORD = re.compile(r"([\w'’.-]+)\s+$")
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
 

@@ -146,7 +146,8 @@ def decide(
       "Melbourne Cricket Ground", "Andrei Ivanov"), unless it joins two or more KB names of
       another kind than itself ("Barcelona Real Madrid" in a results table);
     - a KB match around one model span of the same type: the KB link on the model's words
-      (ANERcorp and CoNLL tag مكة, not مكة المكرمة; Gaza, not the Strip);
+      (ANERcorp and CoNLL tag مكة, not مكة المكرمة; Gaza, not the Strip), except a country,
+      whose name is one whole (جنوب أفريقيا is South Africa, not Africa);
     - anything else (crossing edges): the KB's reading stands.
     """
     if not spans:
@@ -159,7 +160,12 @@ def decide(
             m = found[0]
             if same_words(text, (m.start, m.end), (start, end)):
                 return _same_words(m, (start, end, etype), text, kb, datelines)
-            if m.start <= start and end <= m.end and _agree(m.type, etype):
+            if (
+                m.start <= start
+                and end <= m.end
+                and _agree(m.type, etype)
+                and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+            ):
                 return [m._replace(start=start, end=end, origin=m.origin | MODEL)]
         if start <= found[0].start and found[-1].end <= end:
             kinds = {m.type for m in found}
