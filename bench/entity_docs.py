@@ -7,7 +7,8 @@ lines dropped), one sentence a line, tokens joined by spaces (Chinese: by nothin
 -> PERSON, ORG, LOC (our GPE counts as LOC); MISC is ignored on both sides. A found span's surface
 is the corpus tokens it touches (ANERcorp tags و|واشنطن as one token where our span leaves the
 proclitic out; Chinese spans are taken as they are), and surfaces are compared without invisible
-format characters (ANERcorp's U+200F marks, which normalization removes). Micro-averaged over the documents of a set.
+format characters (ANERcorp's U+200F marks, which normalization removes). Micro-averaged over
+the documents of a set.
 
 Systems, side by side on the same normalized text:
 
