@@ -208,6 +208,18 @@ def spacy_system() -> System | None:
     return run
 
 
+FACTORIES: dict[str, Callable[[], System | None]] = {
+    "pipeline": pipeline_system,
+    "model": model_system,
+    "gazetteer": gazetteer_system,
+    "spacy": spacy_system,
+}
+
+
+def default_systems(names: tuple[str, ...] = tuple(FACTORIES)) -> dict[str, System | None]:
+    return {name: FACTORIES[name]() for name in names}
+
+
 # --- scoring -------------------------------------------------------------------------------------
 
 
@@ -286,13 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     names = [s for s in args.sets.split(",") if s] or list(eval_sets())
-    factories: dict[str, Callable[[], System | None]] = {
-        "pipeline": pipeline_system,
-        "model": model_system,
-        "gazetteer": gazetteer_system,
-        "spacy": spacy_system,
-    }
-    systems = {s: factories[s]() for s in args.systems.split(",") if s}
+    systems = default_systems(tuple(s for s in args.systems.split(",") if s))
     report = run_sets(names, systems)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

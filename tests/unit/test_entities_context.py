@@ -136,7 +136,7 @@ def seen(entities: tuple[Entity, ...]) -> list[tuple[str, str, str | None]]:
             "a shorter model name inside a KB name keeps the KB's link",
             "a Gaza Strip truce",
             [("Gaza", "LOC")],
-            [("Gaza", "LOC", "wirestream:gaza-strip")],
+            [("Gaza", "LOC", "wikidata:Q39760")],
         ),
     ],
 )
