@@ -127,6 +127,12 @@ def seen(entities: tuple[Entity, ...]) -> list[tuple[str, str, str | None]]:
         ),
         ("a nationality word is no country", "Swiss officials met.", [("Swiss", "MISC")], []),
         (
+            "a city opening a row of results is a team",
+            "NHL standings\nCALGARY 10 16 2 65 77 22\nNICE 1996-12-06",
+            [("CALGARY", "LOC"), ("NICE", "LOC")],
+            [("CALGARY", "ORG", None), ("NICE", "LOC", NICE)],
+        ),
+        (
             "a longer place name of the model wins",
             "at the Melbourne Cricket Ground",
             [("Melbourne Cricket Ground", "LOC")],
@@ -192,6 +198,15 @@ def test_every_entity_says_where_it_came_from(kb_path: Path) -> None:
     ]
     rules = EntityExtractor.load(kb_path).extract("Minister Ortwin Kleebauer spoke.", "de")
     assert [(e.text, e.source) for e in rules] == [("Ortwin Kleebauer", "rules")]
+    # Retyped by the context: what found the words, and what retyped them.
+    retyped = run(
+        kb_path, "Kazuyoshi Miura scored. Mr Honda and Miura left.", ("Kazuyoshi Miura", "PERSON")
+    )
+    assert [(e.text, e.source) for e in retyped] == [
+        ("Kazuyoshi Miura", "model"),
+        ("Honda", "kb+rules"),
+        ("Miura", "kb+model"),
+    ]
 
 
 def test_every_mention_is_reported(extractor: EntityExtractor) -> None:

@@ -15,6 +15,10 @@ of another type when the document says so:
 - **a list of people**: it sits in a run of names on one line, separated by commas or "and",
   in which the model's persons outnumber its places ("Hassan , Abbas , Salem" among players).
 
+A city or region that opens a row of results (a rank or marker, the name, an optional
+parenthesis, then three or more numbers and no date: "CALGARY 10 16 2 65 77 22", "Charleroi (
+Belgium ) 9 0 9 9") is a team, ORG, whatever the model said.
+
 And where the model read no name at all, a city or region is dropped, unless the model reads
 the same entity as a place elsewhere, the text names its country, or it sits in a list of places:
 the model's features include the KB's place names, so when it still saw no name, the words around
@@ -27,7 +31,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from streams.core.entities.merge import MODEL, ResolvedMention, datelines, unlinked
+from streams.core.entities.merge import MODEL, RULES, ResolvedMention, datelines, unlinked
 from streams.core.entities.rules import TITLES
 from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
@@ -38,6 +42,12 @@ DROP = ""  # the retyping that drops a mention
 # alone does not: "Hassan Abbas" is one name, الحريري تمسك a name and a verb).
 _LIST_GAP = re.compile(r"\s*(?:,|،|;|/|&|\band\b)\s*")
 _TITLE_WORD = re.compile(r"([\w'’.-]+)\s+$")
+# A results row: a rank or marker, the name, then numbers ("CALGARY 10 16 2 65 77 22").
+_ROW_HEAD = re.compile(r"\s*(?:\d{1,3}\.?|[a-zA-Z]-|\*)?\s*")
+_PARENTHESIS = re.compile(r"^\s*\([^)\n]{1,40}\)")
+_NUMBER = re.compile(r"[-+]?(?:\d[\d.,:/-]*|\.\d+)%?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ROW_NUMBERS = 3
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
 
 
@@ -68,6 +78,33 @@ def _open_place(m: ResolvedMention, kb: Tables) -> bool:
     )
 
 
+def _city(m: ResolvedMention, kb: Tables) -> bool:
+    """A KB city or region: not a country, not a curated entity."""
+    return (
+        m.source == 0
+        and m.type in PLACE_TYPES
+        and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
+        and kb.priors[m.entry] != gazetteer.CURATED_PRIOR
+    )
+
+
+def _heads_results_row(text: str, m: ResolvedMention) -> bool:
+    """Whether the name opens a line of results: only a rank or a marker before it on the line
+    ("3.", "x-"), and after it (and an optional parenthesis, "( Belgium )") three or more numbers
+    and no date. A dateline ("LONDON 1996-12-06") is no results row."""
+    line_start = text.rfind("\n", 0, m.start) + 1
+    if _ROW_HEAD.fullmatch(text, line_start, m.start) is None:
+        return False
+    line_end = text.find("\n", m.end)
+    rest = text[m.end : line_end if line_end >= 0 else len(text)]
+    words = _PARENTHESIS.sub("", rest, count=1).split()
+    return (
+        len(words) >= _ROW_NUMBERS
+        and all(_NUMBER.fullmatch(w) for w in words)
+        and not any(_DATE.fullmatch(w) for w in words)
+    )
+
+
 def _titled(text: str, start: int) -> bool:
     head = _TITLE_WORD.search(text, max(0, start - 40), start)
     if head is None:
@@ -90,33 +127,43 @@ def apply_context(
     ms = sorted(mentions, key=lambda m: m.start)
     cities = datelines(ms, text, kb)  # "NICE , France": a place whatever else is said
     open_at = [_open_place(m, kb) and m.start not in cities for m in ms]
-    if not any(open_at):
+    if not any(open_at) and not any(_city(m, kb) for m in ms):
         return ms
     typed = model_types(spans, text)
     retyped: list[str | None] = [None] * len(ms)
+    by_rule: set[int] = set()  # retyped by the words around it, not by the model's reading
     for i, m in enumerate(ms):
+        if _city(m, kb) and _heads_results_row(text, m):
+            retyped[i] = "ORG"  # "CALGARY 10 16 2 65 77 22": a team's row in a table
+            by_rule.add(i)
+            continue
         if not open_at[i]:
             continue
         kinds = typed.get(_key(text[m.start : m.end]), set())
         if kinds and not kinds & PLACE_TYPES:
             retyped[i] = "PERSON" if "PERSON" in kinds else "ORG"
-        elif _titled(text, m.start) or _touches_person(ms, i, text):
+        elif _titled(text, m.start):
+            retyped[i] = "PERSON"
+            by_rule.add(i)
+        elif _touches_person(ms, i, text):
             retyped[i] = "PERSON"
     listed = _lists(ms, open_at, retyped, text)
     _unread_places(ms, [o and i not in listed for i, o in enumerate(open_at)], retyped, kb, spans)
-    return _joined(ms, retyped, text)
+    return _joined(ms, retyped, by_rule, text)
 
 
 def _joined(
-    ms: list[ResolvedMention], retyped: list[str | None], text: str
+    ms: list[ResolvedMention], retyped: list[str | None], by_rule: set[int], text: str
 ) -> list[ResolvedMention]:
-    """The retyped mentions, a retyped person joined with an unlinked person it touches."""
+    """The retyped mentions, a retyped person joined with an unlinked person it touches. A
+    retyped mention keeps its origin and adds what retyped it (``kb+model``, ``kb+rules``)."""
     out: list[ResolvedMention] = []
     joinable = False  # whether out[-1] is or contains a retyped place
-    for m, etype in zip(ms, retyped, strict=True):
+    for i, (m, etype) in enumerate(zip(ms, retyped, strict=True)):
         if etype == DROP:
             continue
-        cur = m if etype is None else unlinked(m.start, m.end, etype, text, MODEL)
+        why = RULES if i in by_rule else MODEL
+        cur = m if etype is None else unlinked(m.start, m.end, etype, text, m.origin | why)
         prev = out[-1] if out else None
         if (
             prev is not None
