@@ -10,19 +10,25 @@ Who wins when sources disagree (the rule for statistical NER models too):
 
 1. Longer matches beat shorter ones they overlap; on the same words a watchlist entry beats
    a KB entry.
-2. A KB match beats a model span that equals it, lies inside it or crosses it: the KB span, id
-   and type are kept, whatever type the model said ("Telegram" stays ORG if a model says MISC).
-3. Except where the model reads a place name as a person or an organisation, exactly on the KB
-   match's words, and the place is a city or region rather than a country: the model reads the
-   sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
-   the model's type wins and the mention is unlinked rather than linked to the wrong place.
-4. A model span that contains KB places and is itself not a place replaces them: "Bank of
-   England" (ORG) is one entity, not England (LOC).
-5. Any other model span is reported as an unlinked entity of the model's type.
-6. The built-in rules (capitalised words, title cues) come last, and only for languages no model
-   covers: kept only where the KB found nothing. Where a model runs, it already judged those
+2. An ambiguous KB name takes the candidate of the model's type there, in a country the text
+   names, or named unambiguously elsewhere (streams.core.entities.resolve).
+3. KB matches and model spans that overlap are decided cluster by cluster
+   (streams.core.entities.merge, ``decide``): on the same words the KB's link, confirmed when
+   the types agree, except a city or region the model reads as a person or an organisation
+   (unless a dateline: "NICE , France") and a place it reads as MISC (a nationality word); the
+   model's longer name over KB names inside it; the KB's link on a shorter model span of the
+   same type inside a KB name that is not a country; otherwise the KB's reading. A model span
+   alone is an unlinked entity of the model's type.
+4. Then the document's context (streams.core.entities.context): a KB city or region in a
+   person's context becomes a person, one opening a row of results a team, and one the model
+   read as no name at all is dropped unless the story supports it.
+5. The built-in rules (capitalised words, title cues) come last, and only where no model reads
+   the text: kept only where the KB found nothing. Where a model runs, it already judged those
    words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
-   false alarms.
+   false alarms. Which model reads a text is streams.core.entities.language's choice.
+
+Every mention says where it came from (``ResolvedMention.origin``), and every entity carries all
+its mentions and the union of their sources (``Entity.mentions``, ``Entity.source``).
 """
 
 from __future__ import annotations

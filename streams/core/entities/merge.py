@@ -1,4 +1,4 @@
-"""How KB matches, model spans and rule spans become one set of mentions: rules 2-6 of
+"""How KB matches, model spans and rule spans become one set of mentions: rules 3 and 5 of
 :mod:`streams.core.entities.extractor`'s docstring, in time linear in the mentions (up to a
 logarithm), whatever the text.
 
