@@ -120,6 +120,12 @@ def seen(entities: tuple[Entity, ...]) -> list[tuple[str, str, str | None]]:
             [("NICE", "LOC", NICE), ("France", "LOC", FRANCE)],
         ),
         (
+            "a name the KB does not know opening a dateline is a place",
+            "TIGNES , France 1996-12-06\nSnow fell.",
+            [("TIGNES", "ORG"), ("France", "LOC")],
+            [("TIGNES", "LOC", None), ("France", "LOC", FRANCE)],
+        ),
+        (
             "a city the model reads as a club is the club",
             "Nice beat Lyon 2-0.",
             [("Nice", "ORG"), ("Lyon", "ORG")],

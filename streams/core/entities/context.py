@@ -15,6 +15,9 @@ of another type when the document says so:
 - **a list of people**: it sits in a run of names on one line, separated by commas or "and",
   in which the model's persons outnumber its places ("Hassan , Abbas , Salem" among players).
 
+An unlinked name the model calls a person or an organisation that opens a dateline (it starts a
+line, then a comma, a country and a date: "TIGNES , France 1996-12-06") is a place, LOC.
+
 A city or region that opens a row of results (a rank or marker, the name, an optional
 parenthesis, then three or more numbers and no date: "CALGARY 10 16 2 65 77 22", "Charleroi (
 Belgium ) 9 0 9 9") is a team, ORG, whatever the model said.
@@ -38,6 +41,7 @@ from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Tables
 
 DROP = ""  # the retyping that drops a mention
+_NAMED = frozenset({"PERSON", "ORG"})
 # What separates the names of a list on one line: a comma, "and", a slash, an ampersand (a space
 # alone does not: "Hassan Abbas" is one name, الحريري تمسك a name and a verb).
 _LIST_GAP = re.compile(r"\s*(?:,|،|;|/|&|\band\b)\s*")
@@ -88,6 +92,21 @@ def _city(m: ResolvedMention, kb: Tables) -> bool:
     )
 
 
+def _dateline_name(m: ResolvedMention, nxt: ResolvedMention, text: str, kb: Tables) -> bool:
+    """Whether an unlinked name the model calls a person or an organisation opens a dateline: it
+    starts a line, a comma and a KB country follow, then a date or the end of the line."""
+    if m.source >= 0 or m.type not in _NAMED or nxt.source != 0:
+        return False
+    if kb.priors[nxt.entry] < gazetteer.COUNTRY_PRIOR or text[m.end : nxt.start].strip() != ",":
+        return False
+    line_start = text.rfind("\n", 0, m.start) + 1
+    if text[line_start : m.start].strip():
+        return False
+    line_end = text.find("\n", nxt.end)
+    rest = text[nxt.end : line_end if line_end >= 0 else len(text)].split()
+    return not rest or _DATE.fullmatch(rest[0]) is not None
+
+
 def _heads_results_row(text: str, m: ResolvedMention) -> bool:
     """Whether the name opens a line of results: only a rank or a marker before it on the line
     ("3.", "x-"), and after it (and an optional parenthesis, "( Belgium )") three or more numbers
@@ -127,12 +146,16 @@ def apply_context(
     ms = sorted(mentions, key=lambda m: m.start)
     cities = datelines(ms, text, kb)  # "NICE , France": a place whatever else is said
     open_at = [_open_place(m, kb) and m.start not in cities for m in ms]
-    if not any(open_at) and not any(_city(m, kb) for m in ms):
+    if not any(open_at) and not any(_city(m, kb) or m.source < 0 for m in ms):
         return ms
     typed = model_types(spans, text)
     retyped: list[str | None] = [None] * len(ms)
     by_rule: set[int] = set()  # retyped by the words around it, not by the model's reading
     for i, m in enumerate(ms):
+        if i + 1 < len(ms) and _dateline_name(m, ms[i + 1], text, kb):
+            retyped[i] = "LOC"  # "TIGNES , France 1996-12-06": the place the story is filed from
+            by_rule.add(i)
+            continue
         if _city(m, kb) and _heads_results_row(text, m):
             retyped[i] = "ORG"  # "CALGARY 10 16 2 65 77 22": a team's row in a table
             by_rule.add(i)
