@@ -5,6 +5,7 @@ and what the stage must make of it with the real KB (tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,8 +43,21 @@ class Script:
         return out
 
 
+_LOADED: dict[Path, tuple[EntityExtractor, Script]] = {}
+
+
+def _scripted(kb_path: Path) -> tuple[EntityExtractor, Script]:
+    """One extractor per KB for every row: loading the KB takes most of a second."""
+    if kb_path not in _LOADED:
+        script = Script()
+        _LOADED[kb_path] = (EntityExtractor.load(kb_path, proposer=script), script)
+    return _LOADED[kb_path]
+
+
 def run(kb_path: Path, text: str, *words: tuple[str, str]) -> tuple[Entity, ...]:
-    return EntityExtractor.load(kb_path, proposer=Script(*words)).extract(text, "en")
+    extractor, script = _scripted(kb_path)
+    script.words = words
+    return extractor.extract(text, "en")
 
 
 def seen(entities: tuple[Entity, ...]) -> list[tuple[str, str, str | None]]:
@@ -63,6 +77,7 @@ def seen(entities: tuple[Entity, ...]) -> list[tuple[str, str, str | None]]:
             [("Kazuyoshi Miura", "PERSON", None), ("Miura", "PERSON", None)],
         ),
         ("a title before it", "Mr Honda said so.", [], [("Honda", "PERSON", None)]),
+        ("a role before it", "The goal came from striker Miura.", [], [("Miura", "PERSON", None)]),
         (
             "a given name before it",
             "Andrei Ivanov won.",
@@ -242,6 +257,61 @@ def test_mentions_index_the_text_and_count_each_entity(
         assert [m.start for m in e.mentions] == sorted(m.start for m in e.mentions)
         assert all(text[m.start : m.end] for m in e.mentions)
         assert e.source in {"kb", "rules", "watchlist", "kb+watchlist"}
+
+
+_STORY = (
+    "LONDON 1996-12-06\nKazuyoshi Miura , Honda and Andrei Ivanov ( Russia ) met in Nice , "
+    "France .\nCALGARY 10 16 2 65\nMr Soma said the IPO in Moscow was priced ."
+)
+_TYPES = ["PERSON", "ORG", "LOC", "MISC"]
+
+
+class Random:
+    """Whatever spans hypothesis draws, overlapping and out of order included."""
+
+    spans: Sequence[tuple[int, int, str]] = ()
+
+    def covers(self, language: str | None) -> bool:
+        return True
+
+    def propose(self, text: str, language: str | None) -> Sequence[tuple[int, int, str]]:
+        return self.spans
+
+
+_RANDOM = Random()
+
+
+@pytest.fixture(scope="module")
+def randomly_read(kb_path: Path) -> EntityExtractor:
+    return EntityExtractor.load(kb_path, proposer=_RANDOM)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-5, len(_STORY) + 5), st.integers(0, 30), st.sampled_from(_TYPES)
+        ).map(lambda t: (t[0], t[0] + t[1], t[2])),
+        max_size=25,
+    )
+)
+def test_any_model_reading_gives_a_well_formed_answer(
+    randomly_read: EntityExtractor, spans: list[tuple[int, int, str]]
+) -> None:
+    _RANDOM.spans = spans
+    entities = randomly_read.extract(_STORY, "en")
+    taken: list[tuple[int, int]] = []
+    for e in entities:
+        assert e.count == len(e.mentions) >= 1
+        assert (e.start, e.end) == (e.mentions[0].start, e.mentions[0].end)
+        assert e.text == _STORY[e.start : e.end]
+        assert all(part in {"kb", "watchlist", "model", "rules"} for part in e.source.split("+"))
+        assert (e.id is None) or e.type in {"PERSON", "ORG", "LOC", "GPE", "MISC"}
+        taken.extend((m.start, m.end) for m in e.mentions)
+    taken.sort()
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(taken))  # no overlaps
 
 
 # --- which model reads the text ------------------------------------------------------------------

@@ -53,6 +53,11 @@ _NUMBER = re.compile(r"[-+]?(?:\d[\d.,:/-]*|\.\d+)%?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROW_NUMBERS = 3
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
+# Roles that only stand before a person's name (titles are rules.TITLES).
+_ROLES = frozenset(
+    "coach manager captain striker midfielder goalkeeper keeper defender batsman bowler "
+    "jockey skipper".split()
+)
 
 
 def _key(surface: str) -> str:
@@ -129,7 +134,7 @@ def _titled(text: str, start: int) -> bool:
     if head is None:
         return False
     word = head.group(1).strip(".").casefold()
-    return word in TITLES or word in _AR_TITLES
+    return word in TITLES or word in _ROLES or word in _AR_TITLES
 
 
 def _list_gap(text: str, a: int, b: int) -> bool:
