@@ -55,8 +55,20 @@ _ROW_NUMBERS = 3
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
 # Roles that only stand before a person's name (titles are rules.TITLES).
 _ROLES = frozenset(
-    "coach manager captain striker midfielder goalkeeper keeper defender batsman bowler "
-    "jockey skipper".split()
+    [
+        "coach",
+        "manager",
+        "captain",
+        "striker",
+        "midfielder",
+        "goalkeeper",
+        "keeper",
+        "defender",
+        "batsman",
+        "bowler",
+        "jockey",
+        "skipper",
+    ]
 )
 
 
