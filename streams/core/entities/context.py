@@ -54,22 +54,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROW_NUMBERS = 3
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
 # Roles that only stand before a person's name (titles are rules.TITLES).
-_ROLES = frozenset(
-    [
-        "coach",
-        "manager",
-        "captain",
-        "striker",
-        "midfielder",
-        "goalkeeper",
-        "keeper",
-        "defender",
-        "batsman",
-        "bowler",
-        "jockey",
-        "skipper",
-    ]
-)
+_ROLES = frozenset({
+    "coach", "manager", "captain", "striker", "midfielder", "goalkeeper", "keeper", "defender",
+    "batsman", "bowler", "jockey", "skipper",
+})  # fmt: skip
 
 
 def _key(surface: str) -> str:
