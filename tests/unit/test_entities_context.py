@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from streams.core.entities.extractor import EntityExtractor
 from streams.core.entities.language import model_language, names_only
-from streams.models import Entity, Language
+from streams.models import Entity, Language, MentionSpan, mention_span, new_entity
 
 FRANCE = "geonames:3017382"
 NICE = "geonames:2990440"
@@ -312,6 +313,37 @@ def test_any_model_reading_gives_a_well_formed_answer(
         taken.extend((m.start, m.end) for m in e.mentions)
     taken.sort()
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(taken))  # no overlaps
+
+
+@given(
+    st.text(max_size=8),
+    st.sampled_from(_TYPES),
+    st.none() | st.text(max_size=8),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.none() | st.floats(allow_nan=False),
+    st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99)), max_size=3),
+    st.sampled_from(["kb", "kb+model", "model"]),
+)
+def test_the_fast_constructors_make_the_same_values(  # noqa: PLR0917 - one per drawn field
+    text: str,
+    etype: str,
+    eid: str | None,
+    start: int,
+    end: int,
+    lat: float | None,
+    pairs: list[tuple[int, int]],
+    source: str,
+) -> None:
+    spans = tuple(mention_span(a, b) for a, b in pairs)
+    assert spans == tuple(MentionSpan(a, b) for a, b in pairs)
+    made = new_entity(text, etype, eid, text, start, end, len(spans), None, lat, lat, spans, source)
+    assert made == Entity(
+        text, etype, eid, text, start, end, len(spans), None, lat, lat, (), spans, source
+    )
+    assert hash(made) == hash(replace(made))
+    with pytest.raises(FrozenInstanceError):
+        made.start = 0  # type: ignore[misc]
 
 
 # --- which model reads the text ------------------------------------------------------------------

@@ -64,16 +64,23 @@ def _key(surface: str) -> str:
     return surface.casefold()
 
 
-def model_types(spans: Sequence[tuple[int, int, str]], text: str) -> dict[str, set[str]]:
-    """Surface -> the types the model gave it: whole spans, and the last word of persons."""
+def model_types(
+    spans: Sequence[tuple[int, int, str]], text: str, wanted: set[str] | None = None
+) -> dict[str, set[str]]:
+    """Surface -> the types the model gave it: whole spans, and the last word of persons
+    (only the surfaces in ``wanted``, when given)."""
     typed: dict[str, set[str]] = {}
     for start, end, etype in spans:
         if etype == "MISC":
             continue
         surface = text[start:end]
-        typed.setdefault(_key(surface), set()).add(etype)
+        key = _key(surface)
+        if wanted is None or key in wanted:
+            typed.setdefault(key, set()).add(etype)
         if etype == "PERSON" and " " in surface:
-            typed.setdefault(_key(surface.rsplit(" ", 1)[1]), set()).add(etype)
+            last = _key(surface.rsplit(" ", 1)[1])
+            if wanted is None or last in wanted:
+                typed.setdefault(last, set()).add(etype)
     return typed
 
 
@@ -149,34 +156,43 @@ def apply_context(
 ) -> list[ResolvedMention]:
     """The module docstring's rules, over the mentions in text order (linear in them)."""
     ms = sorted(mentions, key=lambda m: m.start)
+    n = len(ms)
     cities = datelines(ms, text, kb)  # "NICE , France": a place whatever else is said
     open_at = [_open_place(m, kb) and m.start not in cities for m in ms]
-    if not any(open_at) and not any(_city(m, kb) or m.source < 0 for m in ms):
-        return ms
-    typed = model_types(spans, text)
-    retyped: list[str | None] = [None] * len(ms)
+    any_open = any(open_at)
+    retyped: list[str | None] = [None] * n
     by_rule: set[int] = set()  # retyped by the words around it, not by the model's reading
     for i, m in enumerate(ms):
-        if i + 1 < len(ms) and _dateline_name(m, ms[i + 1], text, kb):
-            retyped[i] = "LOC"  # "TIGNES , France 1996-12-06": the place the story is filed from
-            by_rule.add(i)
-            continue
-        if _city(m, kb) and _heads_results_row(text, m):
+        if m.source < 0:
+            if i + 1 < n and _dateline_name(m, ms[i + 1], text, kb):
+                retyped[i] = "LOC"  # "TIGNES , France 1996-12-06": where the story is filed
+                by_rule.add(i)
+        elif _city(m, kb) and _heads_results_row(text, m):
             retyped[i] = "ORG"  # "CALGARY 10 16 2 65 77 22": a team's row in a table
             by_rule.add(i)
-            continue
-        if not open_at[i]:
-            continue
-        kinds = typed.get(_key(text[m.start : m.end]), set())
-        if kinds and not kinds & PLACE_TYPES:
-            retyped[i] = "PERSON" if "PERSON" in kinds else "ORG"
-        elif _titled(text, m.start):
-            retyped[i] = "PERSON"
-            by_rule.add(i)
-        elif _touches_person(ms, i, text):
-            retyped[i] = "PERSON"
-    listed = _lists(ms, open_at, retyped, text)
-    _unread_places(ms, [o and i not in listed for i, o in enumerate(open_at)], retyped, kb, spans)
+    if any_open:
+        wanted = {_key(text[m.start : m.end]) for m, o in zip(ms, open_at, strict=True) if o}
+        typed = model_types(spans, text, wanted)
+        for i, m in enumerate(ms):
+            if not open_at[i] or retyped[i] is not None:
+                continue
+            kinds = typed.get(_key(text[m.start : m.end]))
+            if kinds and not kinds & PLACE_TYPES:
+                retyped[i] = "PERSON" if "PERSON" in kinds else "ORG"
+            elif _titled(text, m.start):
+                retyped[i] = "PERSON"
+                by_rule.add(i)
+            elif _touches_person(ms, i, text):
+                retyped[i] = "PERSON"
+        listed = _lists(ms, open_at, retyped, text)
+        unread = [o and i not in listed for i, o in enumerate(open_at)]
+        _unread_places(ms, unread, retyped, kb, spans)
+    if not any(retyped):
+        return (
+            ms
+            if DROP not in retyped
+            else [m for m, r in zip(ms, retyped, strict=True) if r != DROP]
+        )
     return _joined(ms, retyped, by_rule, text)
 
 
@@ -276,21 +292,30 @@ def _lists(
     ms: list[ResolvedMention], open_at: list[bool], retyped: list[str | None], text: str
 ) -> set[int]:
     """Retype the open places of each one-line list whose other names are mostly persons; and
-    return those of lists whose other names are mostly places (they stay places)."""
+    return those of lists whose other names are mostly places (they stay places). Only the runs
+    around open places are read."""
     listed: set[int] = set()
-    run: list[int] = []
-    for i in range(len(ms) + 1):
-        if i < len(ms) and run and _list_gap(text, ms[run[-1]].end, ms[i].start):
-            run.append(i)
+    done = -1  # the end of the last run read
+    n = len(ms)
+    for i in range(n):
+        if not open_at[i] or i <= done or retyped[i] is not None:
             continue
-        if len(run) > 1:
-            persons = sum(1 for j in run if not open_at[j] and ms[j].type == "PERSON")
-            places = sum(1 for j in run if not open_at[j] and ms[j].type in PLACE_TYPES)
-            for j in run:
-                if open_at[j] and retyped[j] is None:
-                    if persons and persons >= places:
-                        retyped[j] = "PERSON"
-                    elif places:
-                        listed.add(j)  # a list of places: kept as read
-        run = [i] if i < len(ms) else []
+        first = i
+        while first > 0 and _list_gap(text, ms[first - 1].end, ms[first].start):
+            first -= 1
+        last = i
+        while last + 1 < n and _list_gap(text, ms[last].end, ms[last + 1].start):
+            last += 1
+        done = last
+        if first == last:
+            continue
+        run = range(first, last + 1)
+        persons = sum(1 for j in run if not open_at[j] and ms[j].type == "PERSON")
+        places = sum(1 for j in run if not open_at[j] and ms[j].type in PLACE_TYPES)
+        for j in run:
+            if open_at[j] and retyped[j] is None:
+                if persons and persons >= places:
+                    retyped[j] = "PERSON"
+                elif places:
+                    listed.add(j)  # a list of places: kept as read
     return listed

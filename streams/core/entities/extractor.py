@@ -44,7 +44,7 @@ from streams.core.entities.match import longest_first, scan
 from streams.core.entities.merge import (
     ResolvedMention,
     clean_spans,
-    merge_model,
+    merge_clean,
     merge_rules,
     source_name,
 )
@@ -62,7 +62,7 @@ from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
 from streams.kb.normalize import fold
-from streams.models import Entity, Language, mention_span
+from streams.models import Entity, Language, MentionSpan, mention_span, new_entity
 
 
 class SpanProposer(Protocol):
@@ -272,7 +272,7 @@ class EntityExtractor:
         if proposer is not None and model is not None and proposer.covers(model):
             spans = clean_spans(proposer.propose(text, model), text)
             by_end = {end: (start, etype) for start, end, etype in spans}
-            merged = merge_model(resolve(matches, tables, by_end, text), spans, text, self._t)
+            merged = merge_clean(resolve(matches, tables, by_end, text), spans, text, self._t)
             return apply_context(merged, spans, text, self._t)
         mentions = resolve(matches, tables, {}, text)
         taken = bytearray(len(text))
@@ -305,23 +305,27 @@ class EntityExtractor:
         for group in groups.values():
             m = group[0]
             surface = text[m.start : m.end]
-            where = tuple([mention_span(g.start, g.end) for g in group])
-            origin = 0
-            for g in group:
-                origin |= g.origin
+            if len(group) == 1:  # most entities are named once
+                where: tuple[MentionSpan, ...] = (mention_span(m.start, m.end),)
+                origin = m.origin
+            else:
+                where = tuple([mention_span(g.start, g.end) for g in group])
+                origin = 0
+                for g in group:
+                    origin |= g.origin
             source = source_name(origin)
             if m.source < 0:
                 out.append(
-                    Entity(
+                    new_entity(
                         surface, m.type, None, surface, m.start, m.end, len(where), None, None,
-                        None, (), where, source,
+                        None, where, source,
                     )
                 )  # fmt: skip
                 continue
             etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
             out.append(
-                Entity(
-                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon, (),
+                new_entity(
+                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon,
                     where, source,
                 )
             )  # fmt: skip

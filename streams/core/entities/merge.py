@@ -20,6 +20,8 @@ from streams.kb.gazetteer import Tables
 # Where a mention came from (ResolvedMention.origin, a bit set); Entity.source spells it out.
 KB, WATCHLIST, MODEL, RULES = 1, 2, 4, 8
 _SOURCE_NAMES = ((KB, "kb"), (WATCHLIST, "watchlist"), (MODEL, "model"), (RULES, "rules"))
+# A dateline's city and country are a comma apart ("NICE , France", "NICE, France").
+_DATELINE_GAP = 3
 # A proclitic glued before a name is at most this many letters (وبال, ولل).
 _PROCLITIC_MAX = 4
 
@@ -65,7 +67,15 @@ def clean_spans(spans: Sequence[tuple[int, int, str]], text: str) -> list[tuple[
     """Valid spans, trimmed of edge punctuation, in order, none overlapping an earlier one."""
     out: list[tuple[int, int, str]] = []
     last_end = -1
-    for span in sorted(_trimmed(s, text) for s in spans if _valid(s, len(text))):
+    n = len(text)
+    trimmed = [
+        s
+        if text[s[0]] not in _EDGE_PUNCT and text[s[1] - 1] not in _EDGE_PUNCT
+        else _trimmed(s, text)
+        for s in spans
+        if _valid(s, n)
+    ]
+    for span in sorted(trimmed):
         if span[0] >= last_end and span[0] < span[1]:
             out.append(span)
             last_end = span[1]
@@ -94,8 +104,9 @@ def _glued(text: str, a: int, b: int) -> bool:
 
 def same_words(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """Whether two spans cover the same words (a proclitic left out of one does not count)."""
-    lo, hi = sorted((a[0], b[0]))
-    return a[1] == b[1] and _glued(text, lo, hi)
+    if a[1] != b[1]:
+        return False
+    return a[0] == b[0] or _glued(text, min(a[0], b[0]), max(a[0], b[0]))
 
 
 def merge_model(
@@ -106,25 +117,49 @@ def merge_model(
     ``mentions`` are the KB's, non-overlapping (``longest_first``). Model spans come from a
     tagger and do not overlap each other; one that overlaps an earlier span is dropped.
     """
-    items: list[tuple[int, int, int, Any]] = [(m.start, m.end, 0, m) for m in mentions]
-    items.extend((span[0], span[1], 1, span) for span in clean_spans(spans, text))
-    items.sort(key=lambda x: (x[0], x[1]))
+    return merge_clean(mentions, clean_spans(spans, text), text, kb)
+
+
+def merge_clean(
+    mentions: list[ResolvedMention], spans: list[tuple[int, int, str]], text: str, kb: Tables
+) -> list[ResolvedMention]:
+    """``merge_model`` for spans already through ``clean_spans``: both lists are in text order,
+    so one sweep gathers each cluster of overlapping items; most are a KB match or a model span
+    alone, which need no decision."""
+    if not spans:
+        return list(mentions)
     lines = datelines(mentions, text, kb)
     out: list[ResolvedMention] = []
-    cluster_kb: list[ResolvedMention] = []
-    cluster_spans: list[tuple[int, int, str]] = []
-    reach = -1
-    for start, end, is_span, item in items:
-        if start >= reach and (cluster_kb or cluster_spans):
-            out.extend(decide(cluster_kb, cluster_spans, text, kb, lines))
-            cluster_kb, cluster_spans = [], []
-        if is_span:
-            cluster_spans.append(item)
+    i = j = 0
+    n_kb, n_spans = len(mentions), len(spans)
+    while i < n_kb or j < n_spans:
+        cluster_kb: list[ResolvedMention] = []
+        cluster_spans: list[tuple[int, int, str]] = []
+        if j >= n_spans or (i < n_kb and mentions[i].start <= spans[j][0]):
+            reach = mentions[i].end
+            cluster_kb.append(mentions[i])
+            i += 1
         else:
-            cluster_kb.append(item)
-        reach = max(reach, end)
-    if cluster_kb or cluster_spans:
-        out.extend(decide(cluster_kb, cluster_spans, text, kb, lines))
+            reach = spans[j][1]
+            cluster_spans.append(spans[j])
+            j += 1
+        while True:
+            if i < n_kb and mentions[i].start < reach:
+                cluster_kb.append(mentions[i])
+                reach = max(reach, mentions[i].end)
+                i += 1
+            elif j < n_spans and spans[j][0] < reach:
+                cluster_spans.append(spans[j])
+                reach = max(reach, spans[j][1])
+                j += 1
+            else:
+                break
+        if not cluster_spans:
+            out.extend(cluster_kb)
+        elif not cluster_kb:
+            out.extend(unlinked(s, e, t, text) for s, e, t in cluster_spans)
+        else:
+            out.extend(decide(cluster_kb, cluster_spans, text, kb, lines))
     return out
 
 
@@ -166,7 +201,9 @@ def decide(
                 and _agree(m.type, etype)
                 and kb.priors[m.entry] < gazetteer.COUNTRY_PRIOR
             ):
-                return [m._replace(start=start, end=end, origin=m.origin | MODEL)]
+                return [
+                    ResolvedMention(start, end, m.key, m.source, m.entry, m.type, m.origin | MODEL)
+                ]
         if start <= found[0].start and found[-1].end <= end:
             kinds = {m.type for m in found}
             if len(found) == 1 or etype not in kinds | (
@@ -189,7 +226,7 @@ def _same_words(
 ) -> list[ResolvedMention]:
     start, end, etype = span
     if _agree(m.type, etype):
-        return [m._replace(origin=m.origin | MODEL)]
+        return [ResolvedMention(m.start, m.end, m.key, m.source, m.entry, m.type, m.origin | MODEL)]
     if m.source != 0 or m.type not in PLACE_TYPES or m.start in datelines:
         return [m]  # a curated person or organisation, the deployment's own entry, a dateline
     if etype == "MISC":
@@ -204,7 +241,8 @@ def datelines(mentions: list[ResolvedMention], text: str, kb: Tables | Any) -> f
     out = set()
     for m, nxt in pairwise(mentions):
         if (
-            m.source == 0
+            nxt.start - m.end <= _DATELINE_GAP
+            and m.source == 0
             and nxt.source == 0
             and m.type in PLACE_TYPES
             and kb.priors[nxt.entry] >= gazetteer.COUNTRY_PRIOR
