@@ -21,8 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from streams.core.langid.codes import normalize_code
-from streams.core.langid.scripts import SCRIPT_DEFAULT, count_scripts, dominant, scripts_of
 from streams.models import Language
 
 # Below this confidence the detected language is a guess (the detector's own floor is 0.5).
@@ -47,6 +45,11 @@ def model_language(
     language: Language, text: str, hint: str | None, covers: Callable[[str], bool]
 ) -> str | None:
     """The language whose model should read ``text`` (see the module docstring), or None."""
+    # Imported here: the language ID package loads its models' code, which an extractor used
+    # without the pipeline (benchmarks, tools) does not need; the pipeline has it loaded.
+    from streams.core.langid.codes import normalize_code
+    from streams.core.langid.scripts import SCRIPT_DEFAULT, count_scripts, dominant, scripts_of
+
     code = language.code
     if code != "und" and covers(code):
         return code
