@@ -41,6 +41,7 @@ from streams.models import (
     Entity,
     Language,
     LanguageShare,
+    MentionSpan,
     NormalizedItem,
     RawItem,
     SourceInfo,
@@ -48,7 +49,7 @@ from streams.models import (
 from streams.ner import NerProposer, load_ner
 from streams.settings import Settings
 
-PREPARED_VERSION = 3  # 3: entity rows carry their watchlists
+PREPARED_VERSION = 4  # 3: entity rows carry their watchlists; 4: their mentions and source
 # The dedupe fingerprint reads at most this many characters of the body (``dedupe.max_chars``):
 # two texts that differ only after it are near-duplicates. The exact-duplicate hash reads all.
 DEDUPE_MAX_CHARS = "dedupe.max_chars"
@@ -103,7 +104,8 @@ class Prepared:
 
     @classmethod
     def _from_list(cls, fields: list[Any]) -> Prepared:
-        if fields[0] not in (1, 2, PREPARED_VERSION):  # 1 had no limits, 2 no watchlists
+        # 1 had no limits, 2 no watchlists, 3 no mentions or sources
+        if fields[0] not in (1, 2, 3, PREPARED_VERSION):
             raise FormatError(f"unknown prepared record version {fields[0]}")
         _version, ids, norm, lang, entities, fp, extra, seconds, *rest = fields
         limits = tuple(rest[0]) if rest else ()
@@ -129,16 +131,27 @@ class Prepared:
         )
 
 
+_MENTIONS_AT = [f.name for f in fields(Entity)].index("mentions")
+
+
 def _entity_row(e: Entity) -> list[Any]:
-    # Positional, in field order: _entity(row) rebuilds it, whatever fields it gains.
-    return [getattr(e, f.name) for f in fields(Entity)]
+    # Positional, in field order: _entity(row) rebuilds it, whatever fields it gains. Mentions
+    # travel as [start, end] pairs: a long article has hundreds.
+    row = [getattr(e, f.name) for f in fields(Entity)]
+    row[_MENTIONS_AT] = [[m.start, m.end] for m in e.mentions]
+    return row
 
 
 def _entity(row: list[Any]) -> Entity:
     text, etype, eid, name, start, end, count, country, lat, lon, *rest = row
-    # The watchlists (version 3 on) come back from JSON as a list; older rows have none.
+    # The watchlists (version 3 on) come back from JSON as a list; older rows have none. Version
+    # 4 adds every mention (objects with start and end) and the source.
     lists = tuple(rest[0]) if rest else ()
-    return Entity(text, etype, eid, name, start, end, count, country, lat, lon, lists)
+    mentions = tuple(MentionSpan(a, b) for a, b in rest[1]) if len(rest) > 1 else ()
+    source = rest[2] if len(rest) > 2 else ""
+    return Entity(
+        text, etype, eid, name, start, end, count, country, lat, lon, lists, mentions, source
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +333,10 @@ class Pipeline:
         # A flash (a headline alone) is read from its headline: entity offsets then index the
         # headline (schemas/enriched.v1.json), and the fingerprint takes it for the body.
         text = norm.text or norm.headline or ""
-        found = self.extractor.analyse(text, language.code)
+        # The model of the detected language, or a fallback when detection is unsure (a short
+        # line, an all-capitals headline, a table of names: streams.core.entities.language).
+        ner = self.extractor.model_language(language, text, raw.language_hint)
+        found = self.extractor.analyse(text, language.code, ner_language=ner)
         tick = time.perf_counter()
         seconds["entities"] = tick - tock
         check("entities")

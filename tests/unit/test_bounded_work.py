@@ -141,37 +141,22 @@ def test_publisher_tags_are_taken_in_one_pass() -> None:
 def _reference_merge(
     mentions: list[ResolvedMention], spans: list[tuple[int, int, str]], text: str, kb: Any
 ) -> list[ResolvedMention]:
-    out = list(mentions)
-    for span in sorted(s for s in spans if merge._valid(s, len(text))):
-        start, end, etype = span
-        inside = [m for m in out if start <= m.start and m.end <= end]
-        crossing = [m for m in out if m.start < end and start < m.end and m not in inside]
-        if crossing:
-            continue
-        if not inside:
-            out.append(merge.unlinked(start, end, etype, text))
-            continue
-        if merge._model_reads_place_as_name(inside, start, end, etype, kb):
-            out.remove(inside[0])
-            out.append(merge.unlinked(start, end, etype, text))
-            continue
-        places = merge.PLACE_TYPES
-        shorter = [m.end - m.start < end - start for m in inside]
-        if all(m.type in places for m in inside) and (
-            all(shorter) if etype in places else any(shorter)
-        ):
-            out = [m for m in out if m not in inside]
-            out.append(merge.unlinked(start, end, etype, text))
-    valid = [s for s in spans if merge._valid(s, len(text))]
-
-    def touched(m: ResolvedMention) -> bool:
-        return any(m.start < end and start < m.end for start, end, _ in valid)
-
-    return [
-        m
-        for m in out
-        if not (m in mentions and not touched(m) and merge._everyday_place(m, text, kb))
-    ]
+    """The same decisions on clusters found the obvious way: any two items that overlap."""
+    items: list[Any] = [*mentions, *merge.clean_spans(spans, text)]
+    cluster = list(range(len(items)))
+    for i, a in enumerate(items):
+        for j, b in enumerate(items[:i]):
+            if a[0] < b[1] and b[0] < a[1]:
+                old, new = cluster[i], cluster[j]
+                cluster = [new if c == old else c for c in cluster]
+    datelines = merge.datelines(sorted(mentions), text, kb)
+    out: list[ResolvedMention] = []
+    for c in sorted(set(cluster)):
+        members = [items[i] for i in range(len(items)) if cluster[i] == c]
+        found = sorted(m for m in members if isinstance(m, ResolvedMention))
+        spans_in = sorted(m for m in members if not isinstance(m, ResolvedMention))
+        out.extend(merge.decide(found, spans_in, text, kb, datelines))
+    return out
 
 
 @st.composite
@@ -193,9 +178,7 @@ def _layout(draw: st.DrawFn) -> tuple[list[ResolvedMention], list[tuple[int, int
         for i, (a, b) in enumerate(kb_runs)
     ]
     spans = [(a, b, draw(st.sampled_from(TYPES))) for a, b in runs(draw(st.integers(0, 12)))]
-    # The text is all "x": a mention is an everyday word when its length is drawn here.
-    common = {"x" * n for n in draw(st.sets(st.integers(1, 200), max_size=100))}
-    return mentions, spans, SimpleNamespace(priors=priors, common_words=common)
+    return mentions, spans, SimpleNamespace(priors=priors, countries=[None] * len(priors))
 
 
 @given(_layout())

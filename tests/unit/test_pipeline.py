@@ -124,12 +124,18 @@ def test_prepared_round_trips_compactly(pipeline: Pipeline, seed_bytes: bytes) -
     prepared = pipeline.prepare(decode_raw(seed_bytes, 1 << 20))
     data = prepared.to_bytes()
     assert Prepared.from_bytes(data) == prepared
-    # Entities carry their watchlists; a record of version 2 (without them) still reads.
+    # Entities carry their watchlists; a record of version 2 (without them, nor mentions and
+    # sources) still reads.
     listed = replace(prepared, entities=(replace(prepared.entities[0], watchlists=("p", "q")),))
     assert Prepared.from_bytes(listed.to_bytes()) == listed
     older = orjson.loads(data)
     older[0], older[4] = 2, [row[:10] for row in older[4]]
-    assert Prepared.from_bytes(orjson.dumps(older)) == prepared
+    without = tuple(replace(e, mentions=(), source="") for e in prepared.entities)
+    assert Prepared.from_bytes(orjson.dumps(older)) == replace(prepared, entities=without)
+    # Version 4 rows carry every mention as a [start, end] pair, and the source.
+    row = orjson.loads(data)[4][0]
+    assert row[-2] == [[m.start, m.end] for m in prepared.entities[0].mentions]
+    assert row[-1] == prepared.entities[0].source
     assert len(prepared.fingerprint.to_bytes()) <= 666  # 600 + the word MinHash and its count
     # No bigger than the event it becomes, plus the fingerprint's base64 text.
     event = pipeline.decide(prepared, received_at=0.0).event

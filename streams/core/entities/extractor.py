@@ -10,38 +10,45 @@ Who wins when sources disagree (the rule for statistical NER models too):
 
 1. Longer matches beat shorter ones they overlap; on the same words a watchlist entry beats
    a KB entry.
-2. A KB match beats a model span that equals it, lies inside it or crosses it: the KB span, id
-   and type are kept, whatever type the model said ("Telegram" stays ORG if a model says MISC).
-3. Except where the model reads a place name as a person or an organisation, exactly on the KB
-   match's words, and the place is a city or region rather than a country: the model reads the
-   sentence, the KB only the name ("Porto beat Benfica": a club; "Brian Lara": a person), so
-   the model's type wins and the mention is unlinked rather than linked to the wrong place.
-4. A model span that contains KB places and is itself not a place replaces them: "Bank of
-   England" (ORG) is one entity, not England (LOC). So does a model place strictly longer
-   than every KB place inside it: "América Latina" is one place, not Latina (Italy), and
-   "Río Grande do Sul" not Río Grande. In Chinese, which has no spaces, any model name strictly
-   longer than every KB match inside it does: 微软公司, not 微软; 中共河北省委, not 中共 + 河北省.
-5. Any other model span is reported as an unlinked entity of the model's type.
-6. Where a model runs, a one-word KB place that is an everyday word (the KB's common words:
-   German "Stadt", "Mitte", "Norden", all capitalised nouns; Spanish "Cita"), or any Chinese
-   one (no spaces: 青年 "youth", 民主 "democracy" inside longer words), that no model span
-   touches is dropped: the model read the sentence and saw no name there. Countries stay.
-7. The built-in rules (capitalised words, title cues) come last, and only for languages no model
-   covers: kept only where the KB found nothing. Where a model runs, it already judged those
+2. An ambiguous KB name takes the candidate of the model's type there, in a country the text
+   names, or named unambiguously elsewhere (streams.core.entities.resolve).
+3. KB matches and model spans that overlap are decided cluster by cluster
+   (streams.core.entities.merge, ``decide``): on the same words the KB's link, confirmed when
+   the types agree, except a city or region the model reads as a person or an organisation
+   (unless a dateline: "NICE , France") and a place it reads as MISC (a nationality word); the
+   model's longer name over KB names inside it; the KB's link on a shorter model span of the
+   same type inside a KB name that is not a country; otherwise the KB's reading. A model span
+   alone is an unlinked entity of the model's type.
+4. Then the document's context (streams.core.entities.context): a KB city or region in a
+   person's context becomes a person, one opening a row of results a team, and one the model
+   read as no name at all is dropped unless the story supports it.
+5. The built-in rules (capitalised words, title cues) come last, and only where no model reads
+   the text: kept only where the KB found nothing. Where a model runs, it already judged those
    words, and the rules' guesses (all-capital table headers, sentence-initial words) only add
-   false alarms.
+   false alarms. Which model reads a text is streams.core.entities.language's choice.
+
+Every mention says where it came from (``ResolvedMention.origin``), and every entity carries all
+its mentions and the union of their sources (``Entity.mentions``, ``Entity.source``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from streams.core.entities.match import Match, longest_first, scan
-from streams.core.entities.merge import ResolvedMention, merge_model, merge_rules
+from streams.core.entities.context import apply_context
+from streams.core.entities.language import model_language
+from streams.core.entities.match import longest_first, scan
+from streams.core.entities.merge import (
+    ResolvedMention,
+    clean_spans,
+    merge_clean,
+    merge_rules,
+    source_name,
+)
+from streams.core.entities.resolve import resolve
 from streams.core.entities.rules import RuleProposer
 from streams.core.entities.watchlist import (
     DEFAULT_LIST,
@@ -55,14 +62,7 @@ from streams.kb import gazetteer
 from streams.kb.curated import PLACE_TYPES
 from streams.kb.gazetteer import Automaton, Tables
 from streams.kb.normalize import fold
-from streams.models import Entity
-
-# A place in a country the text names gets this much on the log10-population scale: enough for
-# "Córdoba, Spain" to be Spain's Córdoba, or Pokrovsk near Ukrainian places to be Ukraine's, not
-# enough for the United States to pull "Moscow" to Idaho.
-CONTEXT_BONUS = 1.5
-# An entry the text names unambiguously elsewhere (by a full name) wins its ambiguous mentions.
-DOCUMENT_BONUS = 4.0
+from streams.models import Entity, Language, MentionSpan, mention_span, new_entity
 
 
 class SpanProposer(Protocol):
@@ -106,6 +106,8 @@ class EntityLimits:
 
 
 MAX_CHARS = "entities.max_chars"
+# ``ner_language`` left out: the model of the text's own language.
+SAME = "\x00same"
 MAX_MENTIONS = "entities.max_mentions"
 
 
@@ -199,25 +201,40 @@ class EntityExtractor:
 
     # --- extraction -------------------------------------------------------------------------
 
-    def analyse(self, text: str, language: str | None = None) -> EntityResult:
+    def model_language(self, language: Language, text: str, hint: str | None = None) -> str | None:
+        """The language whose NER model should read ``text``: the detected one, else a fallback
+        when detection is unsure (streams.core.entities.language); None for no model."""
+        proposer = self._proposer
+        if proposer is None:
+            return None
+        return model_language(language, text, hint, proposer.covers)
+
+    def analyse(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> EntityResult:
         """One Entity per distinct entity, at its first mention, ordered by position, and the
-        caps (:class:`EntityLimits`) that cut the analysis, if any."""
+        caps (:class:`EntityLimits`) that cut the analysis, if any. ``ner_language`` picks the
+        NER model (default: ``language``'s; None: no model, the rules read the text)."""
         if not text:
             return EntityResult((), ())
-        mentions, limits = self._capped_mentions(text, language)
+        mentions, limits = self._capped_mentions(text, language, ner_language)
         return EntityResult(self._on_watchlists(self._entities(text, mentions)), limits)
 
-    def extract(self, text: str, language: str | None = None) -> tuple[Entity, ...]:
+    def extract(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> tuple[Entity, ...]:
         """``analyse`` without the caps' report."""
-        return self.analyse(text, language).entities
+        return self.analyse(text, language, ner_language=ner_language).entities
 
-    def mentions(self, text: str, language: str | None = None) -> tuple[Mention, ...]:
+    def mentions(
+        self, text: str, language: str | None = None, *, ner_language: str | None = SAME
+    ) -> tuple[Mention, ...]:
         """Every mention, in text order (for evaluation and highlighting; ``extract`` groups
         them into entities)."""
         if not text:
             return ()
         out = []
-        for m in self._capped_mentions(text, language)[0]:
+        for m in self._capped_mentions(text, language, ner_language)[0]:
             if m.source < 0:
                 out.append(Mention(m.start, m.end, m.type, None, text[m.start : m.end]))
             else:
@@ -226,30 +243,38 @@ class EntityExtractor:
         return tuple(out)
 
     def _capped_mentions(
-        self, text: str, language: str | None
+        self, text: str, language: str | None, ner_language: str | None
     ) -> tuple[list[ResolvedMention], tuple[str, ...]]:
         """The mentions in text order, within the stage's limits, and the limits that bit."""
         limits: list[str] = []
         read = cut_at_space(text, self._limits.max_chars)
         if len(read) < len(text):
             limits.append(MAX_CHARS)
-        mentions = sorted(self._mentions(read, language), key=lambda m: m.start)
+        model = language if ner_language == SAME else ner_language
+        mentions = sorted(self._mentions(read, language, model), key=lambda m: m.start)
         if len(mentions) > self._limits.max_mentions:
             del mentions[self._limits.max_mentions :]
             limits.append(MAX_MENTIONS)
         return mentions, tuple(limits)
 
-    def _mentions(self, text: str, language: str | None) -> list[ResolvedMention]:
+    def _mentions(
+        self, text: str, language: str | None, model: str | None
+    ) -> list[ResolvedMention]:
         folded = fold(text)
         stops = self._language_stops(language)
         matches = list(scan(self._automaton, self._t, text, folded, stops))
         wl = self._watchlist
         if wl is not None:
             matches.extend(scan(wl.automaton, wl.tables, text, folded, stops, source=1))
-        mentions = self._resolve(longest_first(matches))
+        matches = longest_first(matches)
+        tables = (self._t, self._tables(1))
         proposer = self._proposer
-        if proposer is not None and proposer.covers(language):
-            return merge_model(mentions, proposer.propose(text, language), text, self._t)
+        if proposer is not None and model is not None and proposer.covers(model):
+            spans = clean_spans(proposer.propose(text, model), text)
+            by_end = {end: (start, etype) for start, end, etype in spans}
+            merged = merge_clean(resolve(matches, tables, by_end, text), spans, text, self._t)
+            return apply_context(merged, spans, text, self._t)
+        mentions = resolve(matches, tables, {}, text)
         taken = bytearray(len(text))
         for m in mentions:
             taken[m.start : m.end] = b"\x01" * (m.end - m.start)
@@ -266,49 +291,44 @@ class EntityExtractor:
             return self._watchlist.tables
         return self._t
 
-    def _resolve(self, matches: list[Match]) -> list[ResolvedMention]:
-        """Pick one entry per match: prior, the countries the text names, and entries the text
-        names unambiguously elsewhere."""
-        tables = (self._t, self._tables(1))
-        sure: set[tuple[int, int]] = set()
-        context: set[str] = set()
-        for m in matches:
-            t = tables[m.source]
-            top = m.candidates[0]
-            if len(m.candidates) == 1:
-                sure.add((m.source, top))
-            # Only countries count as context: a city that is really a word or a surname
-            # ("Chandler") must not drag other names to its country.
-            country = t.countries[top]
-            if t.priors[top] >= gazetteer.COUNTRY_PRIOR and country:
-                context.add(country)
-        out = []
-        for m in matches:
-            t = tables[m.source]
-            best = m.candidates[0]
-            if len(m.candidates) > 1:
-                best = max(m.candidates, key=partial(_score, t, m.source, sure, context))
-            eid = t.ids[best]
-            key = eid if eid is not None else (m.source, best)
-            out.append(ResolvedMention(m.start, m.end, key, m.source, best, t.types[best]))
-        return out
-
     def _entities(self, text: str, mentions: list[ResolvedMention]) -> tuple[Entity, ...]:
-        first: dict[Any, ResolvedMention] = {}
-        counts: dict[Any, int] = {}
-        for m in sorted(mentions, key=lambda m: m.start):
-            counts[m.key] = counts.get(m.key, 0) + 1
-            first.setdefault(m.key, m)
+        """One Entity per key, at its first mention, with every mention and their sources.
+        ``mentions`` are in text order."""
+        groups: dict[Any, list[ResolvedMention]] = {}
+        for m in mentions:
+            group = groups.get(m.key)
+            if group is None:
+                groups[m.key] = [m]
+            else:
+                group.append(m)
         out = []
-        for key, m in first.items():
+        for group in groups.values():
+            m = group[0]
             surface = text[m.start : m.end]
+            if len(group) == 1:  # most entities are named once
+                where: tuple[MentionSpan, ...] = (mention_span(m.start, m.end),)
+                origin = m.origin
+            else:
+                where = tuple([mention_span(g.start, g.end) for g in group])
+                origin = 0
+                for g in group:
+                    origin |= g.origin
+            source = source_name(origin)
             if m.source < 0:
-                out.append(Entity(surface, m.type, None, surface, m.start, m.end, counts[key]))
+                out.append(
+                    new_entity(
+                        surface, m.type, None, surface, m.start, m.end, len(where), None, None,
+                        None, where, source,
+                    )
+                )  # fmt: skip
                 continue
             etype, eid, name, country, lat, lon = self._fields(m.source, m.entry)
             out.append(
-                Entity(surface, etype, eid, name, m.start, m.end, counts[key], country, lat, lon)
-            )
+                new_entity(
+                    surface, etype, eid, name, m.start, m.end, len(where), country, lat, lon,
+                    where, source,
+                )
+            )  # fmt: skip
         return tuple(out)
 
     def _on_watchlists(self, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
@@ -336,10 +356,3 @@ class EntityExtractor:
         if source == 0:
             self._field_cache[i] = fields
         return fields
-
-
-def _score(t: Tables, source: int, sure: set[tuple[int, int]], context: set[str], i: int) -> float:
-    bonus = DOCUMENT_BONUS if (source, i) in sure else 0.0
-    if t.types[i] in PLACE_TYPES and t.countries[i] in context:
-        bonus += CONTEXT_BONUS
-    return float(t.priors[i]) + bonus
