@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from streams.codec import timestamp_to_rfc3339
+from streams.core import native
 from streams.core.deadline import Deadline
 from streams.core.dedupe.decide import DedupeKeys, Deduper, Store
 from streams.core.dedupe.embed import (
@@ -177,6 +178,7 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Pipeline:
         """Load the models and the KB once; the result is reused for every item."""
+        native.use(settings.core.native)  # the native fast paths, or the reference
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
         full = settings.worker.profile == "full"
         use_embeddings = full
