@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from streams.core.text import strip_accents  # noqa: E402
+from streams.core.text import strip_accents
 
 OUT = Path(__file__).resolve().parent / "src" / "tables.rs"
 # What fold_latin's result may hold (its regex: [a-z][a-z'’-]*).

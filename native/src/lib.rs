@@ -2,7 +2,9 @@
 //! reference gives (tests/unit/test_native_*.py); streams/core/native.py chooses.
 
 mod chars;
+mod dedupe;
 mod fingerprint;
+mod index;
 #[rustfmt::skip]
 mod tables;
 
@@ -100,5 +102,9 @@ impl Fingerprinter {
 fn wirestream_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UNIDATA_VERSION", tables::UNIDATA_VERSION)?;
     m.add_class::<Fingerprinter>()?;
+    m.add_class::<index::CandidateIndex>()?;
+    m.add_function(wrap_pyfunction!(dedupe::blocking_tokens, m)?)?;
+    m.add_function(wrap_pyfunction!(dedupe::id_token, m)?)?;
+    m.add_function(wrap_pyfunction!(dedupe::text_scores, m)?)?;
     Ok(())
 }
