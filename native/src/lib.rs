@@ -5,6 +5,7 @@ mod chars;
 mod dedupe;
 mod fingerprint;
 mod index;
+mod sanitize;
 #[rustfmt::skip]
 mod tables;
 
@@ -98,10 +99,18 @@ impl Fingerprinter {
     }
 }
 
+/// `sanitize`'s noise regex: every match blanked to one space (`acronyms`: the variant for text
+/// that has lower case).
+#[pyfunction]
+fn blank_noise(text: &str, acronyms: bool) -> String {
+    sanitize::blank_noise(text, acronyms)
+}
+
 #[pymodule]
 fn wirestream_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UNIDATA_VERSION", tables::UNIDATA_VERSION)?;
     m.add_class::<Fingerprinter>()?;
+    m.add_function(wrap_pyfunction!(blank_noise, m)?)?;
     m.add_class::<index::CandidateIndex>()?;
     m.add_function(wrap_pyfunction!(dedupe::blocking_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(dedupe::id_token, m)?)?;
