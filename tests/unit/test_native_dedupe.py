@@ -17,18 +17,6 @@ from streams.core.dedupe.fingerprint import Fingerprint, fingerprint_reference
 from streams.core.dedupe.index import CandidateIndex
 from tests.unit.native_texts import real_texts
 
-pytestmark = pytest.mark.skipif(
-    native.problem() is not None, reason="never: make setup builds the extension"
-)
-
-
-@pytest.fixture
-def ext() -> object:
-    module = native.use("native")
-    yield module
-    native.use("auto")
-
-
 _u32 = st.integers(0, 2**32 - 1)
 _fp = st.builds(
     Fingerprint,

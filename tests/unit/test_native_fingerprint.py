@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,10 +13,6 @@ from streams.core.dedupe.fingerprint import (
 )
 from streams.models import Entity
 from tests.unit.native_texts import any_text, real_texts, wire_text
-
-pytestmark = pytest.mark.skipif(
-    native.problem() is not None, reason="never: make setup builds the extension"
-)
 
 
 def _both(headline: str | None, text: str, entities: tuple[Entity, ...] = ()) -> None:

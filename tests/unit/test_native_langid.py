@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.core import native
 from streams.core.langid import text as langid_text
 from tests.unit.native_texts import any_text, real_texts
-
-pytestmark = pytest.mark.skipif(
-    native.problem() is not None, reason="never: make setup builds the extension"
-)
 
 _PIECES = (
     "www.example.com", "example.com,", "e.g.", "U.S.", "a.b.cd", "x..com", "host.c0m", "Mr.Smith",
