@@ -6,9 +6,12 @@ mod dedupe;
 mod fingerprint;
 mod index;
 mod sanitize;
+mod viterbi;
 #[rustfmt::skip]
 mod tables;
 
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
@@ -106,11 +109,44 @@ fn blank_noise(text: &str, acronyms: bool) -> String {
     sanitize::blank_noise(text, acronyms)
 }
 
+/// `viterbi_batch`: the best label path of each sentence, from `emissions` (batch x max_len x
+/// labels, float32, C order), the sentences' `lengths` and `transitions` (labels x labels).
+#[pyfunction]
+fn viterbi_batch(
+    py: Python<'_>,
+    emissions: PyBuffer<f32>,
+    lengths: Vec<usize>,
+    transitions: PyBuffer<f32>,
+) -> PyResult<Vec<Vec<usize>>> {
+    let shape = emissions.shape().to_vec();
+    if shape.len() != 3 || !emissions.is_c_contiguous() || !transitions.is_c_contiguous() {
+        return Err(PyValueError::new_err(
+            "emissions must be a C-ordered 3-d float32 array",
+        ));
+    }
+    let (batch, max_len, labels) = (shape[0], shape[1], shape[2]);
+    if lengths.len() != batch || lengths.iter().any(|&n| n > max_len) {
+        return Err(PyValueError::new_err("lengths do not fit the emissions"));
+    }
+    if transitions.item_count() != labels * labels {
+        return Err(PyValueError::new_err("transitions must be labels x labels"));
+    }
+    let em = emissions.to_vec(py)?;
+    let trans = transitions.to_vec(py)?;
+    let row = max_len * labels;
+    Ok(lengths
+        .iter()
+        .enumerate()
+        .map(|(b, &n)| viterbi::viterbi(&em[b * row..b * row + n * labels], n, labels, &trans))
+        .collect())
+}
+
 #[pymodule]
 fn wirestream_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UNIDATA_VERSION", tables::UNIDATA_VERSION)?;
     m.add_class::<Fingerprinter>()?;
     m.add_function(wrap_pyfunction!(blank_noise, m)?)?;
+    m.add_function(wrap_pyfunction!(viterbi_batch, m)?)?;
     m.add_class::<index::CandidateIndex>()?;
     m.add_function(wrap_pyfunction!(dedupe::blocking_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(dedupe::id_token, m)?)?;
