@@ -6,6 +6,7 @@ mod dedupe;
 mod fingerprint;
 mod index;
 mod sanitize;
+mod scripts;
 mod viterbi;
 #[rustfmt::skip]
 mod tables;
@@ -148,6 +149,7 @@ fn wirestream_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blank_noise, m)?)?;
     m.add_function(wrap_pyfunction!(viterbi_batch, m)?)?;
     m.add_class::<index::CandidateIndex>()?;
+    m.add_class::<scripts::ScriptCounter>()?;
     m.add_function(wrap_pyfunction!(dedupe::blocking_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(dedupe::id_token, m)?)?;
     m.add_function(wrap_pyfunction!(dedupe::text_scores, m)?)?;

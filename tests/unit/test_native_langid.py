@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.core import native
+from streams.core.langid import scripts
 from streams.core.langid import text as langid_text
 from tests.unit.native_texts import any_text, real_texts
 
@@ -64,3 +65,16 @@ def test_sanitize_is_the_reference_either_way() -> None:
     finally:
         native.use("auto")
     assert fast == slow
+
+
+@given(st.one_of(any_text(), st.text(alphabet=st.characters(codec="utf-8"), max_size=60)))
+def test_script_counts(text: str) -> None:
+    assert native.extension() is not None
+    assert scripts.count_scripts(text) == scripts.count_scripts_reference(text)
+
+
+def test_script_counts_of_real_texts() -> None:
+    assert native.extension() is not None
+    for headline, body in real_texts():
+        text = f"{headline}\n{body}"
+        assert scripts.count_scripts(text) == scripts.count_scripts_reference(text)
