@@ -39,6 +39,11 @@ MAX_BATCH = 500
 PERMUTATIONS = 64
 LSH_THRESHOLD = 0.5
 _WORD = re.compile(r"\w+")
+# Fields of the input contract; any other is kept under "extra", as the worker keeps it.
+_KNOWN = frozenset(
+    ("id", "body", "text", "headline", "title", "source", "url", "published_at", "language",
+     "sectors")
+)  # fmt: skip
 
 
 class Peer:
@@ -101,6 +106,7 @@ class Peer:
                 for e in doc.ents
             ],
             "dedupe": {"status": status, "duplicate_of": duplicate_of},
+            "extra": {k: v for k, v in item.items() if k not in _KNOWN},
         }
 
 
