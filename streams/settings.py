@@ -164,6 +164,14 @@ class DedupeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CoreSettings:
+    # The core's hot loops in the native extension (native/), or the Python reference: auto (the
+    # extension when installed, else the reference with a warning), native (the extension or an
+    # error), reference (always Python, for debugging). The outputs are the same either way.
+    native: Literal["auto", "native", "reference"] = "auto"
+
+
+@dataclass(frozen=True, slots=True)
 class LangidSettings:
     expected: tuple[str, ...] = ()
     min_confidence: float = 0.5
@@ -249,6 +257,7 @@ class Settings:
     topics: TopicSettings = field(default_factory=TopicSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    core: CoreSettings = field(default_factory=CoreSettings)
     langid: LangidSettings = field(default_factory=LangidSettings)
     entities: EntitySettings = field(default_factory=EntitySettings)
     stories: StorySettings = field(default_factory=StorySettings)

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from streams.codec import timestamp_to_rfc3339
+from streams.core import native
 from streams.core.deadline import Deadline
 from streams.core.dedupe.decide import DedupeKeys, Deduper, Store
 from streams.core.dedupe.embed import (
@@ -193,6 +194,7 @@ class Pipeline:
         every language's NER model now, as the worker wants (its first items are not slow, and
         its metrics know every model's state); else each on the first item of its language, as
         a command that may read one item wants (eleven models take seconds to load)."""
+        native.use(settings.core.native)  # the native fast paths, or the reference
         kb_path = Path(settings.entities.kb_path) if settings.entities.kb_path else None
         full = settings.worker.profile == "full"
         use_embeddings = full

@@ -25,9 +25,9 @@ def _tree(faust_ms: float, core_ms: float, worker_ms: float | None) -> dict[str,
 @pytest.mark.parametrize(
     "case",
     [
-        # 3,000 items/s leaves a third of a millisecond per item.
-        ("e2e.fast.items_per_s", 3000.0, 0.2, 1.8, 1 / 3, False),
-        ("e2e.fast.items_per_s", 3000.0, 0.1, 0.2, 1 / 3, True),
+        # 0.6 ms of CPU per item is that budget.
+        ("e2e.fast.cpu_ms_per_item", 0.6, 0.2, 1.8, 0.6, False),
+        ("e2e.fast.cpu_ms_per_item", 0.6, 0.1, 0.2, 0.6, True),
         # Half the passthrough's rate leaves twice the passthrough's own CPU per item.
         ("ratio.fast_to_faust_passthrough", 0.5, 0.2, 0.2, 0.4, True),
         ("ratio.fast_to_faust_passthrough", 0.5, 0.2, 0.25, 0.4, False),
@@ -53,7 +53,7 @@ def test_rows_whose_parts_were_not_measured_are_left_out() -> None:
     # Only the split fast worker's parts are in the tree: its two goals, nothing else.
     rows = budget_rows(_tree(0.2, 1.8, None), goals)
     assert [row["key"] for row in rows] == [
-        "e2e.fast.items_per_s",
+        "e2e.fast.cpu_ms_per_item",
         "ratio.fast_to_faust_passthrough",
     ]
     assert all(row["shell_ms"] is None for row in rows)  # the worker itself was not measured
@@ -61,7 +61,10 @@ def test_rows_whose_parts_were_not_measured_are_left_out() -> None:
 
 
 def test_lines_give_the_verdict_of_each_row() -> None:
-    goals = [_goal("e2e.fast.items_per_s", 3000.0), _goal("ratio.fast_to_faust_passthrough", 0.1)]
+    goals = [
+        _goal("e2e.fast.cpu_ms_per_item", 1 / 3),
+        _goal("ratio.fast_to_faust_passthrough", 0.1),
+    ]
     lines = budget_lines({"budget": budget_rows(_tree(0.2, 1.8, 2.5), goals)})
     assert "out of reach: faust + core 6.0x the budget" in lines[-2]
     assert "reachable: 0.000 ms left for the shell" in lines[-1]

@@ -29,6 +29,7 @@ def test_defaults_match_the_shipped_config_file() -> None:
         ({"WIRESTREAM_LANGID_MIN_CONFIDENCE": "0.7"}, "langid", "min_confidence", 0.7),
         ({"WIRESTREAM_KAFKA_SASL_USERNAME": ""}, "kafka", "sasl_username", None),
         ({"WIRESTREAM_DEDUPE_EMBEDDER": "reference"}, "dedupe", "embedder", "reference"),
+        ({"WIRESTREAM_CORE_NATIVE": "reference"}, "core", "native", "reference"),
     ],
 )
 def test_environment_overrides(
@@ -46,6 +47,7 @@ def test_environment_overrides(
         {"WIRESTREAM_KAFKA_SECURITY_PROTOCOL": "CARRIER_PIGEON"},
         {"WIRESTREAM_WORKER_TOPOLOGY": "mesh"},
         {"WIRESTREAM_DEDUPE_EMBEDDER": "tensorflow"},
+        {"WIRESTREAM_CORE_NATIVE": "fortran"},
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.core.dedupe.fingerprint import Fingerprint
-from streams.core.dedupe.index import MAX_SEQ, CandidateIndex
+from streams.core.dedupe.index import MAX_SEQ, Index, build_index
 from streams.core.dedupe.record import Seen
 from streams.core.dedupe.similarity import classify, compare, compare_many
 from streams.core.dedupe.tokens import blocking_postings, blocking_tokens, id_token, id_tokens
@@ -76,11 +76,11 @@ class Deduper:
         self._store = store
         self._window_s = window_s
         self._max_items = max_items
-        self._index: CandidateIndex | None = None
+        self._index: Index | None = None
         self._doomed: list[tuple[str, float | None]] = []  # (key, its record's time) to delete
 
     @property
-    def index(self) -> CandidateIndex:
+    def index(self) -> Index:
         if self._index is None:
             self.restore()
         assert self._index is not None
@@ -114,7 +114,7 @@ class Deduper:
         present = [(i, fp) for i, fp in decoded if fp is not None]
         tokens, _weights, owners = blocking_postings([fp for _i, fp in present])
         ids = [(i, seen.id_key) for i, (_t, _k, seen) in enumerate(remembered) if seen.id_key]
-        self._index = CandidateIndex.build(
+        self._index = build_index(
             [key for _t, key, _s in remembered],
             [seen_at for seen_at, _k, _s in remembered],
             np.concatenate((tokens, id_tokens([k for _i, k in ids]))),

@@ -31,11 +31,14 @@ import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from streams.core import native
 from streams.core.text import NO_SPACE_CLASS, fold_latin, sentence_initial
 from streams.errors import FormatError
 from streams.models import Entity
@@ -89,6 +92,7 @@ _C1 = np.array([0x9E3779B97F4A7C15], dtype=np.uint64)
 _C2 = np.array([0xBF58476D1CE4E5B9], dtype=np.uint64)
 _C3 = np.array([0x94D049BB133111EB], dtype=np.uint64)
 _S30, _S27, _S31 = (np.uint64(s) for s in (30, 27, 31))
+_FINGERPRINTER: list[Any] = []  # the extension's, made on first use
 
 
 def mix64(x: U64) -> U64:
@@ -192,7 +196,29 @@ def fingerprint(
     entities: Sequence[Entity],
     embedding: npt.NDArray[np.float32] | None,
 ) -> Fingerprint:
-    """Fingerprint of a normalized item (``text`` is the clean body, entities index into it)."""
+    """Fingerprint of a normalized item (``text`` is the clean body, entities index into it).
+
+    Native when ``core.native`` allows (the same fingerprint: :func:`fingerprint_reference`
+    defines it), else the reference."""
+    ext = native.extension()
+    if ext is not None:
+        try:
+            return _fingerprint_native(
+                ext, headline or "", text, language, entities, embedding=embedding
+            )
+        except UnicodeEncodeError:  # a lone surrogate, which only Python strings can hold
+            pass
+    return fingerprint_reference(headline, text, language, entities, embedding)
+
+
+def fingerprint_reference(
+    headline: str | None,
+    text: str,
+    language: str,
+    entities: Sequence[Entity],
+    embedding: npt.NDArray[np.float32] | None,
+) -> Fingerprint:
+    """The Python reference of :func:`fingerprint`."""
     from streams.core.dedupe.embed import quantize
 
     tokens = tokenize(text)
@@ -209,6 +235,29 @@ def fingerprint(
         words=word_minhash(word_set).tobytes() if word_set.size else b"",
         word_count=int(word_set.size),
     )
+
+
+def _fingerprint_native(
+    ext: ModuleType,
+    headline: str,
+    text: str,
+    language: str,
+    entities: Sequence[Entity],
+    *,
+    embedding: npt.NDArray[np.float32] | None,
+) -> Fingerprint:
+    from streams.core.dedupe.embed import quantize
+
+    if not _FINGERPRINTER:
+        _FINGERPRINTER.append(ext.Fingerprinter(_SEEDS.tolist(), _WORD_SEEDS.tolist()))
+    found = list(_entity_anchors(entities).items())
+    shingles, head, sentences, mins, strong, words, word_count = _FINGERPRINTER[0].parts(
+        text, text.casefold(), headline, headline.casefold(), [(k, c, p) for k, (c, p) in found]
+    )
+    return Fingerprint(
+        language, shingles, head, sentences, mins,
+        quantize(embedding) if embedding is not None else b"", strong, words, word_count,
+    )  # fmt: skip
 
 
 def tokenize(text: str) -> list[str]:
@@ -281,26 +330,8 @@ def minhash(shingles: U64) -> npt.NDArray[np.uint16]:
 
 def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
     """Language-independent tokens of ``text``, strongest first, at most ``MAX_ANCHORS``."""
-    found: dict[str, tuple[int, int]] = {}  # key -> (class, first position)
-
-    def add(key: str, weight_class: int, position: int) -> None:
-        old = found.get(key)
-        if old is None or weight_class > old[0]:
-            found[key] = (weight_class, old[1] if old else position)
-
-    for entity in entities:
-        if entity.id:
-            broad = entity.type in _BROAD_TYPES
-            cls = (BROAD if entity.lat is None else PLACE) if broad else NAME
-            add(f"e:{entity.id}", cls, entity.start)
-        else:
-            # An unlinked name in a script without capitals (Arabic, Hebrew, ...): its words,
-            # so that two articles naming the same person meet although the KB has no id.
-            cls = _UNLINKED_CLASS.get(entity.type, WEAK)
-            for word in _TOKEN.findall(entity.text):
-                key = _fold_other(word)
-                if key is not None:
-                    add(f"u:{key}", cls, entity.start)
+    found = _entity_anchors(entities)
+    add = partial(_add, found)
     offset = 0
     for line in text.split("\n"):
         words = [
@@ -324,6 +355,32 @@ def anchors(text: str, entities: Sequence[Entity]) -> tuple[int, ...]:
         (_crc(key) & ~ANCHOR_BITS) | (ENTITY if key.startswith("e:") else 0) | cls
         for key, (cls, _pos) in ranked
     )
+
+
+def _add(found: dict[str, tuple[int, int]], key: str, weight_class: int, position: int) -> None:
+    """Keep a key's strongest class and its first position."""
+    old = found.get(key)
+    if old is None or weight_class > old[0]:
+        found[key] = (weight_class, old[1] if old else position)
+
+
+def _entity_anchors(entities: Sequence[Entity]) -> dict[str, tuple[int, int]]:
+    """The anchors of the entities: key -> (class, first position), in the order found."""
+    found: dict[str, tuple[int, int]] = {}
+    for entity in entities:
+        if entity.id:
+            broad = entity.type in _BROAD_TYPES
+            cls = (BROAD if entity.lat is None else PLACE) if broad else NAME
+            _add(found, f"e:{entity.id}", cls, entity.start)
+        else:
+            # An unlinked name in a script without capitals (Arabic, Hebrew, ...): its words,
+            # so that two articles naming the same person meet although the KB has no id.
+            cls = _UNLINKED_CLASS.get(entity.type, WEAK)
+            for word in _TOKEN.findall(entity.text):
+                key = _fold_other(word)
+                if key is not None:
+                    _add(found, f"u:{key}", cls, entity.start)
+    return found
 
 
 @lru_cache(maxsize=1 << 15)

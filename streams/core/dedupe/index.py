@@ -13,13 +13,18 @@ posting; the arrays cost 8.
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from streams.core import native
 
 MERGE_AT = 16_384
 # Sequence numbers are uint32: at 1,000 items/s they run out after 49 days, and the owner then
@@ -34,6 +39,63 @@ class Candidate:
     seq: int
     key: str
     score: float
+
+
+class Index(Protocol):
+    """What the deduper asks of its index: :class:`CandidateIndex` (the reference), or the native
+    index of the same postings (``wirestream_native.CandidateIndex``, see :func:`new_index`)."""
+
+    def __len__(self) -> int: ...
+    @property
+    def first_live(self) -> int: ...
+    @property
+    def next_seq(self) -> int: ...
+    def add(self, key: str, seen_at: float, tokens: list[int]) -> int: ...
+    def oldest(self) -> tuple[int, str, float] | None: ...
+    def pop_oldest(self) -> None: ...
+    def key_of(self, seq: int) -> str | None: ...
+    def lookup(
+        self, tokens: Tokens, weights: npt.NDArray[np.float64], *, max_postings: int, limit: int
+    ) -> list[Candidate]: ...
+    def postings(self, token: int) -> list[int]: ...
+    def posting_bytes(self) -> int: ...
+
+
+def new_index() -> Index:
+    """An empty index: native when ``core.native`` allows, else the reference."""
+    ext = native.extension()
+    return CandidateIndex() if ext is None else _native_class(ext)(MERGE_AT)
+
+
+def build_index(
+    keys: list[str], seen: list[float], tokens: Tokens, owners: npt.NDArray[np.intp]
+) -> Index:
+    """:meth:`CandidateIndex.build`, native when ``core.native`` allows."""
+    ext = native.extension()
+    if ext is None:
+        return CandidateIndex.build(keys, seen, tokens, owners)
+    index = _native_class(ext)(MERGE_AT)
+    index.load(keys, seen, tokens.tolist(), owners.tolist())
+    return index  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _native_class(ext: ModuleType) -> Any:
+    """The native index, with the reference's ``lookup`` (rows made :class:`Candidate`)."""
+
+    class NativeCandidateIndex(ext.CandidateIndex):  # type: ignore[name-defined,misc]
+        def lookup(
+            self,
+            tokens: Tokens,
+            weights: npt.NDArray[np.float64],
+            *,
+            max_postings: int,
+            limit: int,
+        ) -> list[Candidate]:
+            rows = self.lookup_rows(tokens, weights, max_postings=max_postings, limit=limit)
+            return [Candidate(seq, key, score) for seq, key, score in rows]
+
+    return NativeCandidateIndex
 
 
 class CandidateIndex:

