@@ -22,7 +22,9 @@ Systems, side by side on the same normalized text:
 
 Data is read at run time from ``../shared`` and never copied: ``eval/ner_en.conll``,
 ``eval/ner_ar.conll``, ``train/ner_en_dev.conll`` (CoNLL-2003 dev, ``en-dev``) and every
-``train/ner/<lang>/dev.conll``. ``python -m bench.entity_docs [--sets en,ar] [--out PATH]``.
+``train/ner/<lang>/dev.conll``. ``python -m bench.entity_docs [--sets en,ar] [--out PATH]
+[--errors DIR]``; ``--errors`` writes each set's pipeline misses and false finds, a line each
+(document, FP or FN, type, surface), to ``DIR/<set>.tsv``.
 """
 
 from __future__ import annotations
@@ -244,7 +246,9 @@ def score(pairs: Iterable[tuple[frozenset[Key], set[Key]]]) -> dict[str, Any]:
     return out
 
 
-def run_sets(names: list[str], systems: dict[str, System | None]) -> dict[str, Any]:
+def run_sets(
+    names: list[str], systems: dict[str, System | None], errors: Path | None = None
+) -> dict[str, Any]:
     from streams.core.normalize import normalize
     from streams.models import RawItem
     from streams.ner import available_languages
@@ -271,8 +275,18 @@ def run_sets(names: list[str], systems: dict[str, System | None]) -> dict[str, A
             found = [system(text, lang) for text in texts]
             row[label] = score(zip((d.gold for d in docs), found, strict=True))
             row[label]["cpu_s"] = round(time.process_time() - t0, 1)
+            if errors is not None and label == "pipeline":
+                write_errors(errors / f"{name}.tsv", docs, found)
         report[name] = row
     return report
+
+
+def write_errors(path: Path, docs: list[Doc], found: list[set[Key]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for i, (doc, pred) in enumerate(zip(docs, found, strict=True)):
+            out.writelines(f"{i}\tFP\t{t}\t{s}\n" for s, t in sorted(pred - doc.gold))
+            out.writelines(f"{i}\tFN\t{t}\t{s}\n" for s, t in sorted(doc.gold - pred))
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -296,10 +310,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="", help="comma-separated (default: every set)")
     parser.add_argument("--systems", default="pipeline,model,gazetteer,spacy")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--errors", type=Path, default=None, help="pipeline FP/FN lists here")
     args = parser.parse_args(argv)
     names = [s for s in args.sets.split(",") if s] or list(eval_sets())
     systems = default_systems(tuple(s for s in args.systems.split(",") if s))
-    report = run_sets(names, systems)
+    report = run_sets(names, systems, args.errors)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_table(report)

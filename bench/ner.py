@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model-only",
         action="store_true",
-        help="skip the entities-stage rows (bench/entities_pipeline.py has the pipeline's)",
+        help="skip the entities-stage rows (bench/entity_docs.py has the pipeline's)",
     )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
