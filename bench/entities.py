@@ -33,13 +33,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.entity_docs import prf
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 NER = {"en": SHARED / "eval" / "ner_en.conll", "ar": SHARED / "eval" / "ner_ar.conll"}
 SEED = SHARED / "seeds" / "000_ae7e2c79b1dce607.txt"
 FEED = ROOT / "config" / "samples" / "wire-feed.jsonl"
 OUT = ROOT / ".bench" / "entities.json"
-TYPES = ("PERSON", "ORG", "LOC")
 _GOLD_TYPES = {"PER": "PERSON", "PERS": "PERSON", "ORG": "ORG", "LOC": "LOC"}
 _OURS = {"PERSON": "PERSON", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC"}
 DOC_CHARS = 5000
@@ -151,14 +152,7 @@ def score(extractor: Any, lang: str) -> dict[str, Any]:
             fp[s[2]] += 1
         for s in gold - found:
             fn[s[2]] += 1
-    out: dict[str, Any] = {}
-    for t in (*TYPES, "all"):
-        a, b, c = (sum(x.values()) for x in (tp, fp, fn)) if t == "all" else (tp[t], fp[t], fn[t])
-        p = a / (a + b) if a + b else 0.0
-        r = a / (a + c) if a + c else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        out[t] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "gold": a + c}
-    return out
+    return prf(tp, fp, fn, ("precision", "recall"))
 
 
 def speed(extractor: Any, runs: int) -> list[dict[str, Any]]:

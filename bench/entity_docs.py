@@ -236,13 +236,21 @@ def score(pairs: Iterable[tuple[frozenset[Key], set[Key]]]) -> dict[str, Any]:
             fp[t] += 1
         for _, t in gold - found:
             fn[t] += 1
+    return prf(tp, fp, fn)
+
+
+def prf(
+    tp: Counter[str], fp: Counter[str], fn: Counter[str], names: tuple[str, str] = ("p", "r")
+) -> dict[str, Any]:
+    """Precision, recall and F1 per type and over all (``all``), from counts per type;
+    ``names``: the keys precision and recall go under."""
     out: dict[str, Any] = {}
     for t in (*TYPES, "all"):
         a, b, c = (sum(x.values()) for x in (tp, fp, fn)) if t == "all" else (tp[t], fp[t], fn[t])
         p = a / (a + b) if a + b else 0.0
         r = a / (a + c) if a + c else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        out[t] = {"p": round(p, 3), "r": round(r, 3), "f1": round(f, 3), "gold": a + c}
+        out[t] = {names[0]: round(p, 3), names[1]: round(r, 3), "f1": round(f, 3), "gold": a + c}
     return out
 
 

@@ -220,9 +220,14 @@ print(json.dumps({"load_s": round(load, 2), "base_mb": round(base, 1),
 
 
 def memory(lang: str) -> dict[str, Any]:
-    path = str(eval_path(lang))
+    return run_probe(_PROBE, lang, str(eval_path(lang)))
+
+
+def run_probe(code: str, *args: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter (so that its memory is its own) with ``args``; its
+    last line of output, a JSON object, is the result."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, lang, path],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         check=True,

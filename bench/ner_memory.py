@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / ".bench" / "ner_memory.json"
+from bench.ner import run_probe
+
+OUT = Path(__file__).resolve().parents[1] / ".bench" / "ner_memory.json"
 DOCS_PER_LANGUAGE = 10
 
 _PROBE = """
@@ -45,15 +44,7 @@ print(json.dumps({"models": languages, "rss_loaded_mb": round(loaded),
 
 
 def measure(models: tuple[str, ...], docs: int = DOCS_PER_LANGUAGE) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, ",".join(models), str(docs)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_probe(_PROBE, ",".join(models), str(docs))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,13 +20,14 @@ import contextlib
 import socket
 import struct
 import threading
-from types import TracebackType
 from typing import Self
+
+from harness.services import StoppedOnExit
 
 _CHUNK = 65536
 
 
-class TcpProxy:
+class TcpProxy(StoppedOnExit):
     def __init__(self, target_port: int, port: int, *, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = port
@@ -65,14 +66,6 @@ class TcpProxy:
 
     def __enter__(self) -> Self:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- the loop's side ---------------------------------------------------------------------
 

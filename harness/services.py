@@ -88,7 +88,25 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return f"({path} does not exist)"
 
 
-class KafkaBroker:
+class StoppedOnExit:
+    """A service that ``with`` stops on the way out, whatever happened inside."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class KafkaBroker(StoppedOnExit):
     """A broker started by ``kafka.sh start``; ``stop()`` is idempotent."""
 
     def __init__(
@@ -132,17 +150,6 @@ class KafkaBroker:
                 f"kafka.sh stop failed (exit {result.returncode}):\n{result.stderr}{result.stdout}"
             )
         self._stopped = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"KafkaBroker(bootstrap={self.bootstrap!r}, state_dir={str(self.state_dir)!r})"
@@ -200,7 +207,7 @@ def _prometheus_binaries() -> tuple[str, str]:
     return prometheus, promtool
 
 
-class PrometheusServer:
+class PrometheusServer(StoppedOnExit):
     """A Prometheus child process with helpers for the HTTP query API; ``stop()`` is idempotent."""
 
     def __init__(self, port: int, state_dir: Path, process: subprocess.Popen[bytes]) -> None:
@@ -278,17 +285,6 @@ class PrometheusServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"PrometheusServer(url={self.url!r}, state_dir={str(self.state_dir)!r})"

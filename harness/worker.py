@@ -122,20 +122,29 @@ class WorkerProcess:
             self.proc.wait(10)
 
     def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM and wait; returns the exit code (killed, and re-raised, if it hangs)."""
+        """SIGTERM and wait; returns the exit code (killed, and an error, if it hangs)."""
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-                raise
+        if not terminate(self.proc, timeout):
+            raise subprocess.TimeoutExpired(self.proc.args, timeout)
         return self.proc.returncode
 
     def tail_log(self, lines: int = 40) -> str:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def terminate(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """SIGTERM ``proc`` and wait up to ``timeout`` s; kill it if it is still there. True when it
+    ended by itself (or had already)."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+        return False
+    return True

@@ -17,17 +17,30 @@ import argparse
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from streams.kafka import client_options
 from streams.settings import load_settings
 
 MAX_BATCH = 500
+Headers = list[tuple[str, bytes]]
 
 
-async def run(ready_file: Path) -> None:
+Transform = Callable[[list[ConsumerRecord[bytes, bytes]]], list[tuple[bytes | None, Headers]]]
+
+
+def forward(messages: list[ConsumerRecord[bytes, bytes]]) -> list[tuple[bytes | None, Headers]]:
+    """Each message's value and headers, unchanged."""
+    return [(message.value, list(message.headers or ())) for message in messages]
+
+
+async def run(ready_file: Path, transform: Transform = forward) -> None:
+    """The loop: ``getmany`` a batch, publish what ``transform`` makes of it (a value and headers
+    per message, under the message's key), wait for every ack, commit. The peer baseline
+    (bench/baselines/python_peer.py) runs the same loop with its enrichment as ``transform``."""
     settings = load_settings(dict(os.environ))
     options = client_options(settings)
     consumer = AIOKafkaConsumer(
@@ -53,19 +66,17 @@ async def run(ready_file: Path) -> None:
             batches = await consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
             if consumer.assignment() and not ready_file.exists():
                 ready_file.touch()
+            messages = [m for part in batches.values() for m in part]
+            if not messages:
+                continue
             pending = [
                 await producer.send(
-                    settings.topics.enriched,
-                    value=message.value,
-                    key=message.key,
-                    headers=list(message.headers or ()),
+                    settings.topics.enriched, value=value, key=message.key, headers=headers
                 )
-                for messages in batches.values()
-                for message in messages
+                for message, (value, headers) in zip(messages, transform(messages), strict=True)
             ]
-            if pending:
-                await asyncio.gather(*pending)
-                await consumer.commit()
+            await asyncio.gather(*pending)
+            await consumer.commit()
     finally:
         await consumer.stop()
         await producer.stop()

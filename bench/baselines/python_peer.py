@@ -22,20 +22,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import re
-import signal
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from selectolax.lexbor import LexborHTMLParser
 
-from streams.kafka import client_options
-from streams.settings import load_settings
+from bench.baselines import aiokafka_passthrough as passthrough
 
-MAX_BATCH = 500
 PERMUTATIONS = 64
 LSH_THRESHOLD = 0.5
 _WORD = re.compile(r"\w+")
@@ -128,44 +123,13 @@ def _parse(value: bytes | None) -> dict[str, Any] | None:
 
 
 async def run(ready_file: Path) -> None:
-    settings = load_settings(dict(os.environ))
-    options = client_options(settings)
+    """The passthrough's consume-publish-commit loop with the peer's enrichment per batch."""
     peer = Peer()
-    consumer = AIOKafkaConsumer(
-        settings.topics.raw,
-        group_id=settings.worker.app_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=int(settings.kafka.session_timeout_s * 1000),
-        heartbeat_interval_ms=int(settings.kafka.heartbeat_interval_s * 1000),
-        max_poll_records=MAX_BATCH,
-        **options,
-    )
-    producer = AIOKafkaProducer(acks="all", linger_ms=5, **options)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    await producer.start()
-    await consumer.start()
-    try:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
-            if consumer.assignment() and not ready_file.exists():
-                ready_file.touch()
-            messages = [m for part in batches.values() for m in part]
-            if not messages:
-                continue
-            outputs = peer.enrich_batch([m.value for m in messages])
-            pending = [
-                await producer.send(settings.topics.enriched, value=value, key=message.key)
-                for message, value in zip(messages, outputs, strict=True)
-            ]
-            await asyncio.gather(*pending)
-            await consumer.commit()
-    finally:
-        await consumer.stop()
-        await producer.stop()
+
+    def enrich(messages: list[Any]) -> list[tuple[bytes | None, list[tuple[str, bytes]]]]:
+        return [(value, []) for value in peer.enrich_batch([m.value for m in messages])]
+
+    await passthrough.run(ready_file, enrich)
 
 
 def main() -> None:

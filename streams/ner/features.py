@@ -71,6 +71,19 @@ def short_shape(full: str) -> str:
     return "".join(out)
 
 
+def sentence_positions(
+    feats: Featurizer, words: Sequence[str], codes: Sequence[int] = ()
+) -> list[list[str]]:
+    """Each word's features from its place in the sentence: its ends (``@bos``, ``@eos``) and the
+    list names it is part of (:func:`mark_phrases`); ``codes`` as there, computed if not given."""
+    out: list[list[str]] = [[] for _ in words]
+    if words:
+        out[0].append("@bos")
+        out[-1].append("@eos")
+        mark_phrases(feats, words, codes or [feats.start_code(w) for w in words], out)
+    return out
+
+
 def mark_phrases(
     feats: Featurizer, words: Sequence[str], codes: Sequence[int], out: list[list[str]]
 ) -> None:
@@ -285,13 +298,7 @@ class ArabicFeatures:
         return feats
 
     def positions(self, words: Sequence[str], codes: Sequence[int] = ()) -> list[list[str]]:
-        n = len(words)
-        out: list[list[str]] = [[] for _ in range(n)]
-        if n:
-            out[0].append("@bos")
-            out[-1].append("@eos")
-            mark_phrases(self, words, codes or [self.start_code(w) for w in words], out)
-        return out
+        return sentence_positions(self, words, codes)
 
 
 def _script_shape(token: str) -> str:

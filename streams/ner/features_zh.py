@@ -94,15 +94,9 @@ class ChineseFeatures:
         return feats
 
     def positions(self, words: Sequence[str], codes: Sequence[int] = ()) -> list[list[str]]:
-        from streams.ner.features import mark_phrases
+        from streams.ner.features import sentence_positions
 
-        n = len(words)
-        out: list[list[str]] = [[] for _ in range(n)]
-        if n:
-            out[0].append("@bos")
-            out[-1].append("@eos")
-            mark_phrases(self, words, codes or [self.start_code(x) for x in words], out)
-        return out
+        return sentence_positions(self, words, codes)
 
 
 def _char(unit: str) -> str:
