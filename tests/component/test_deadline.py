@@ -137,3 +137,28 @@ async def test_an_item_stuck_past_the_grace_is_abandoned_and_the_worker_goes_on(
         assert len(set(pipeline.threads)) == 2
     finally:
         pipeline.released.set()
+
+
+class SilentPool:
+    """A prepare pool whose process never answers (hung, or lost)."""
+
+    processes = 1
+
+    async def prepare(self, raw: RawItem, deadline: Deadline | None = None) -> Prepared:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+async def test_a_pool_that_never_answers_cannot_hold_the_partition(
+    pipeline_factory: Any, topology: type[Stages]
+) -> None:
+    stages = topology(recording(pipeline_factory), item_deadline_s=0.2, pool=SilentPool())
+    started = time.monotonic()
+    assert await stages.handle(Message(SMALL, 0)) == "deadletter"
+    assert time.monotonic() - started < 3.0  # the deadline and the 1 s grace
+    assert reasons(stages) == [b"processing_timeout"]
+    assert b"prepare pool" in stages.publisher.dead[0][2]["x-deadletter-error"]

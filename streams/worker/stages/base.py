@@ -218,6 +218,19 @@ class StageProcessor:
                 f"than {OFFLOAD_GRACE_S:g} s; the item was abandoned"
             ) from None
 
+    async def _prepare_in_pool(self, pool: Preparer, raw: RawItem, deadline: Deadline) -> Prepared:
+        """``pool.prepare``, abandoned as ``processing_timeout`` past the deadline and its grace
+        (a pool process that never answers must not hold the partition)."""
+        try:
+            return await asyncio.wait_for(
+                pool.prepare(raw, deadline), max(0.0, deadline.remaining()) + OFFLOAD_GRACE_S
+            )
+        except TimeoutError:
+            raise ProcessingTimeout(
+                f"processing overran worker.item_deadline_s ({deadline.seconds:g} s) in the "
+                "prepare pool; the item was abandoned"
+            ) from None
+
     def _start(self, msg: MessageView) -> Job:
         self.metrics.items_in.labels(msg.topic).inc()
         bound = log.bind(topic=msg.topic, partition=msg.partition, offset=msg.offset)

@@ -15,14 +15,11 @@ import asyncio
 from collections.abc import Sequence
 
 from streams.codec import decode_raw
-from streams.core.deadline import ProcessingTimeout
 from streams.core.pipeline import Prepared
 from streams.models import RawItem
 from streams.worker.stages.base import (
-    OFFLOAD_GRACE_S,
     Job,
     MessageView,
-    Preparer,
     StageProcessor,
 )
 from streams.worker.stages.handoff import handoff_record
@@ -63,7 +60,7 @@ class PrepareProcessor(StageProcessor):
             return [await self._prepare_here(job, item) for job, item in jobs]
         return await asyncio.gather(
             *(
-                self._prepare_in_pool(pool, job, item)
+                self._prepare_in_pool(pool, item, job.deadline or self._deadline())
                 if isinstance(item, RawItem)
                 else _failed(item)
                 for job, item in jobs
@@ -81,18 +78,6 @@ class PrepareProcessor(StageProcessor):
             )
         except Exception as exc:
             return exc
-
-    async def _prepare_in_pool(self, pool: Preparer, job: Job, raw: RawItem) -> Prepared:
-        deadline = job.deadline or self._deadline()
-        try:
-            return await asyncio.wait_for(
-                pool.prepare(raw, deadline), max(0.0, deadline.remaining()) + OFFLOAD_GRACE_S
-            )
-        except TimeoutError:
-            raise ProcessingTimeout(
-                f"processing overran worker.item_deadline_s ({deadline.seconds:g} s) in the "
-                "prepare pool; the item was abandoned"
-            ) from None
 
     async def _forward(self, job: Job, result: Prepared | BaseException) -> str:
         if isinstance(result, Exception):

@@ -44,7 +44,7 @@ class EnrichProcessor(StageProcessor):
         # decision, which writes the table, always on the loop. A large re-send is prepared in
         # full: the exact-duplicate shortcut needs the store, and its outcome is the same.
         if self.pool is not None:
-            prepared = await self.pool.prepare(raw, deadline)
+            prepared = await self._prepare_in_pool(self.pool, raw, deadline)
         else:
             prepared = await self._run_core(
                 job.size, deadline, lambda: self.pipeline.prepare(raw, deadline)
