@@ -38,7 +38,8 @@ from bench.e2e_core import profile_core, run_core
 from bench.e2e_kafka import Harness
 from bench.e2e_measure import Options, measure
 from bench.e2e_service import DEFAULT_SYSTEMS, ROOT, SYSTEMS
-from bench.report import render, summarise
+from bench.report import summarise
+from bench.report_table import render
 from bench.workload import WorkItem, build_workload, describe
 from harness.services import free_port, start_kafka
 from streams.settings import load_settings

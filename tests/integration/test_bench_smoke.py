@@ -15,7 +15,7 @@ from bench.budget import ROWS as BUDGET_ROWS
 from bench.e2e import Options, run_benchmark, write_outputs
 from bench.e2e_kafka import SEGMENTS
 from bench.e2e_service import SYSTEMS
-from bench.report import render
+from bench.report_table import render
 from bench.transaction_commit import measure, report
 from harness.services import KafkaBroker
 
