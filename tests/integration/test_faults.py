@@ -183,6 +183,9 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
     enriched = deployment.topic("enriched")
     worker = deployment.worker().start()
     try:
+        # Running, not only ready: an item through end to end before the topic goes.
+        send(own_broker.bootstrap, deployment.topic("raw"), items("warm", 1))
+        assert_each_once(published_ids(deployment, 1), {"warm-0"})
         asyncio.run(_delete_topic(own_broker.bootstrap, enriched))
         send(own_broker.bootstrap, deployment.topic("raw"), items("held", 50))
 
