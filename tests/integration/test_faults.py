@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.proxy import TcpProxy
@@ -180,24 +181,29 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
     worker holds its items (nothing published, no offset committed past them) and drops none."""
     deployment = Deployment(own_broker, tmp_path, **FAST)
     deployment.create_topics()
-    enriched = deployment.topic("enriched")
+    enriched, raw = deployment.topic("enriched"), deployment.topic("raw")
+    # Stage 1 forwards every item to the prepared topic and commits its raw offsets; stage 2,
+    # which writes the enriched topic, is where items are held.
+    prepared = deployment.topic("prepared")
     worker = deployment.worker().start()
     try:
         # Running, not only ready: an item through end to end before the topic goes.
-        send(own_broker.bootstrap, deployment.topic("raw"), items("warm", 1))
+        send(own_broker.bootstrap, raw, items("warm", 1))
         assert_each_once(published_ids(deployment, 1), {"warm-0"})
         asyncio.run(_delete_topic(own_broker.bootstrap, enriched))
-        send(own_broker.bootstrap, deployment.topic("raw"), items("held", 50))
+        before = asyncio.run(_offsets(own_broker.bootstrap, prepared, deployment.prefix))["end"]
+        send(own_broker.bootstrap, raw, items("held", 50))
 
-        def raw_offsets_age() -> bool:
-            # The age grows from the second sample (every worker.lag_poll_interval_s) that sees
-            # the same committed offset with items after it: held items, not a stopped feed.
+        def held_items_age() -> bool:
             ages = worker.samples("wirestream_committed_offset_age_seconds")
-            return any(age > 0 for labels, age in ages if labels["topic"].endswith(".raw"))
+            return any(age > 0 for labels, age in ages if labels["topic"] == prepared)
 
-        wait_for(raw_offsets_age, 90, "a held partition's committed offset ageing", worker)
+        wait_for(held_items_age, 60, "the held partition's committed offset ageing", worker)
         assert worker.proc is not None
         assert worker.proc.poll() is None
+        held = asyncio.run(_offsets(own_broker.bootstrap, prepared, deployment.prefix))
+        assert held["end"][0] > before[0]  # the items are through stage 1
+        assert held["committed"].get(0, 0) <= before[0], (held, before)  # none committed past
         deployment.create_topics()  # the operator's fix
         ids = published_ids(deployment, 50, timeout=180)
         assert_each_once(ids, {f"held-{n}" for n in range(50)})
@@ -206,3 +212,29 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
     finally:
         worker.stop()
         deployment.close()
+
+
+async def _offsets(bootstrap: str, topic: str, group: str) -> dict[str, dict[int, int]]:
+    """The topic's end offsets, and the group's committed offsets on it (absent: none yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    client = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await client.start()
+    try:
+        ends = await client.end_offsets(partitions)
+    finally:
+        await client.stop()
+    return {
+        "end": {tp.partition: ends[tp] for tp in partitions},
+        "committed": {
+            tp.partition: meta.offset
+            for tp, meta in committed.items()
+            if tp.topic == topic and meta.offset >= 0
+        },
+    }

@@ -13,6 +13,7 @@ import pytest
 from harness.services import KafkaBroker, PrometheusServer, start_prometheus
 from harness.topics import Record, read_all, send
 from harness.worker import WIRESTREAM, WorkerProcess
+from streams.ner import SHIPPED
 from tests.conftest import ROOT, SEED
 from tests.integration.conftest import Deployment
 
@@ -38,6 +39,7 @@ def stack(
         base,
         WIRESTREAM_WORKER_MAX_ITEM_BYTES=MAX_ITEM_BYTES,
         WIRESTREAM_WORKER_PREPARE_PROCESSES="1",
+        WIRESTREAM_ENTITIES_NER_LANGUAGES=",".join(SHIPPED),  # as shipped: every model
     )
     worker = deployment.worker().start()
     assert "prepare_pool_started" in worker.log_path.read_text(), worker.tail_log()

@@ -101,6 +101,17 @@ async def test_a_commit_waits_for_buffered_records_and_refuses_a_failed_one() ->
         await drain
 
 
+async def test_a_commit_waits_for_records_still_unsent_instead_of_crashing() -> None:
+    app = App()
+    app.conf.broker_request_timeout = 0.05
+    app.producer = type("P", (), {"buffer": Buffer(app)})()
+    unsent = asyncio.Future[Any]()  # its topic is gone: the send retries and never ends
+    app.producer.buffer.put(unsent)
+    assert await transactions.drain_buffered_sends(app) is False  # not now; nothing raised
+    unsent.set_result("ws-1-0")
+    assert await transactions.drain_buffered_sends(app) is True
+
+
 async def test_the_gate_keeps_commits_and_events_apart() -> None:
     gate = transactions.CommitGate()
     holds: list[float] = []

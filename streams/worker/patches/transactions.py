@@ -50,7 +50,10 @@ from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from typing import Any
 
+from streams.logs import get_logger
 from streams.worker.patches.hook import install, unpatched
+
+log = get_logger("wirestream.worker")
 
 # The source transaction of a record being sent from faust's ProducerBuffer task, where no event
 # is current: captured when the record was buffered, inside the event that wrote it.
@@ -257,21 +260,26 @@ def track_buffered_sends(buffer_cls: Any) -> None:
     install(buffer_cls, "_send_pending", _send_pending)
 
 
-async def drain_buffered_sends(app: Any) -> None:
-    """Wait until every buffered record is in its transaction and acked; raise if one failed,
-    since committing would then commit an offset without its table change."""
+async def drain_buffered_sends(app: Any) -> bool:
+    """Wait until every buffered record is in its transaction and acked. False when some are
+    still on their way after ``broker_request_timeout`` (an output topic gone, a broker slow):
+    the commit waits for a later round, as committing would commit offsets past items whose
+    output is not written. A record that failed raises: its item's output is lost to this
+    transaction, which must not commit."""
     pending = list(_buffered(app.producer.buffer))
     if not pending:
-        return
+        return True
     done, late = await asyncio.wait(pending, timeout=app.conf.broker_request_timeout)
     failed = [f for f in done if not f.cancelled() and f.exception() is not None]
-    if late or failed:
+    if failed:
         raise RuntimeError(
-            f"exactly-once commit refused: {len(late)} buffered records unsent, "
-            f"{len(failed)} failed (first: {failed[0].exception()!r})"
-            if failed
-            else f"exactly-once commit refused: {len(late)} buffered records unsent"
+            f"exactly-once commit refused: {len(failed)} buffered records failed "
+            f"(first: {failed[0].exception()!r}), {len(late)} unsent"
         )
+    if late:
+        log.warning("commit_deferred", unsent=len(late), reason="buffered records not yet acked")
+        return False
+    return True
 
 
 def commit_transactions_whole(consumer_cls: Any) -> None:
@@ -284,7 +292,8 @@ def commit_transactions_whole(consumer_cls: Any) -> None:
         if not _transactional(app):
             return bool(await original(self, *args, **kwargs))
         async with commit_gate(app).exclusive():
-            await drain_buffered_sends(app)
+            if not await drain_buffered_sends(app):
+                return False
             return bool(await original(self, *args, **kwargs))
 
     install(consumer_cls, "force_commit", force_commit)
