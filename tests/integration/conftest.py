@@ -53,8 +53,8 @@ def worker_env(
         "WIRESTREAM_WORKER_COMMIT_INTERVAL_S": "0.5",
         "WIRESTREAM_WORKER_LAG_POLL_INTERVAL_S": "1",
         "WIRESTREAM_LOG_LEVEL": "INFO",
-        # Two NER models, not all eleven: a worker is ready in about 4 s instead of 13 on this
-        # machine, and these tests start dozens. Every shipped model is loaded by the end-to-end
+        # Two NER models, not all eleven: each worker start skips loading nine models (seconds
+        # of CPU), and these tests start dozens. Every shipped model is loaded by the end-to-end
         # stack (test_worker_end_to_end) and tested per language in tests/unit.
         "WIRESTREAM_ENTITIES_NER_LANGUAGES": "en,ar",
     }
