@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -152,5 +152,46 @@ def topic_configs(bootstrap: str, name: str, timeout: float = 10.0) -> dict[str,
                 await asyncio.sleep(0.2)
         finally:
             await admin.close()
+
+    return asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """A topic's first and next offsets per partition, and a group's committed ones on it."""
+
+    start: dict[int, int]
+    end: dict[int, int]
+    committed: dict[int, int]  # the group's, where it has committed
+
+
+def topic_offsets(bootstrap: str, topic: str, group: str | None = None) -> Offsets:
+    """The broker's offsets for ``topic`` (and ``group``'s commits on it, if given)."""
+
+    async def run() -> Offsets:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([topic])
+            commits = await admin.list_consumer_group_offsets(group) if group else {}
+        finally:
+            await admin.close()
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        client = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await client.start()
+        try:
+            ends = await client.end_offsets(partitions)
+            starts = await client.beginning_offsets(partitions)
+        finally:
+            await client.stop()
+        return Offsets(
+            start={tp.partition: starts[tp] for tp in partitions},
+            end={tp.partition: ends[tp] for tp in partitions},
+            committed={
+                tp.partition: meta.offset
+                for tp, meta in commits.items()
+                if tp.topic == topic and meta.offset >= 0
+            },
+        )
 
     return asyncio.run(run())

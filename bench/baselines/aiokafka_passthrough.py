@@ -82,11 +82,12 @@ async def run(ready_file: Path, transform: Transform = forward) -> None:
         await producer.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(transform: Transform = forward, description: str = __doc__) -> None:
+    """The command line of a baseline: ``--ready-file``, then the loop with ``transform``."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--ready-file", type=Path, required=True)
     args = parser.parse_args()
-    asyncio.run(run(args.ready_file))
+    asyncio.run(run(args.ready_file, transform))
 
 
 if __name__ == "__main__":

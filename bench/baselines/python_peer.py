@@ -19,11 +19,8 @@ Reported by ``make bench`` under ``baseline.python_peer`` (bench/e2e_service.py)
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import hashlib
 import re
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -122,21 +119,15 @@ def _parse(value: bytes | None) -> dict[str, Any] | None:
     return item
 
 
-async def run(ready_file: Path) -> None:
-    """The passthrough's consume-publish-commit loop with the peer's enrichment per batch."""
+def main() -> None:
+    """The passthrough's consume-publish-commit loop, each batch enriched by one ``Peer``, whose
+    models load before the consumer joins (the benchmark's clock starts at readiness)."""
     peer = Peer()
 
     def enrich(messages: list[Any]) -> list[tuple[bytes | None, list[tuple[str, bytes]]]]:
         return [(value, []) for value in peer.enrich_batch([m.value for m in messages])]
 
-    await passthrough.run(ready_file, enrich)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ready-file", type=Path, required=True)
-    args = parser.parse_args()
-    asyncio.run(run(args.ready_file))
+    passthrough.main(enrich, __doc__)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ shapeless item fails again without ever being replayed a second time."""
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import json
 import os
@@ -22,11 +21,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.services import KafkaBroker
-from harness.topics import Record, read_all, send
+from harness.topics import Record, read_all, send, topic_offsets
 from harness.worker import WIRESTREAM, WorkerProcess
 from streams.commands.deadletter import Criteria, DeadLetter, marker, summarise
 from streams.commands.deadletter import select as select_letters
@@ -72,28 +69,11 @@ class Story:
     def raw(self) -> list[Record]:
         """Every record now on the raw topic: read up to its end offsets, not for a while."""
         topic = self.deployment.topic("raw")
-        count = asyncio.run(_record_count(self.bootstrap, topic))
+        offsets = topic_offsets(self.bootstrap, topic)
+        count = sum(offsets.end[p] - offsets.start[p] for p in offsets.end)
         records = read_all(self.bootstrap, topic, until=lambda r: len(r) >= count, settle=0)
         assert len(records) == count
         return records
-
-
-async def _record_count(bootstrap: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    client = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await client.start()
-    try:
-        ends = await client.end_offsets(partitions)
-        starts = await client.beginning_offsets(partitions)
-    finally:
-        await client.stop()
-    return sum(ends[tp] - starts[tp] for tp in partitions)
 
 
 def _run_on_a_tty(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

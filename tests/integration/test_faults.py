@@ -21,12 +21,11 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.proxy import TcpProxy
 from harness.services import KafkaBroker, free_port, start_kafka
-from harness.topics import read_all, send
+from harness.topics import read_all, send, topic_offsets
 from harness.worker import WorkerProcess
 from tests.integration.conftest import Deployment
 
@@ -191,7 +190,7 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
         send(own_broker.bootstrap, raw, items("warm", 1))
         assert_each_once(published_ids(deployment, 1), {"warm-0"})
         asyncio.run(_delete_topic(own_broker.bootstrap, enriched))
-        before = asyncio.run(_offsets(own_broker.bootstrap, prepared, deployment.prefix))["end"]
+        before = topic_offsets(own_broker.bootstrap, prepared).end
         send(own_broker.bootstrap, raw, items("held", 50))
 
         def held_items_age() -> bool:
@@ -201,9 +200,9 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
         wait_for(held_items_age, 60, "the held partition's committed offset ageing", worker)
         assert worker.proc is not None
         assert worker.proc.poll() is None
-        held = asyncio.run(_offsets(own_broker.bootstrap, prepared, deployment.prefix))
-        assert held["end"][0] > before[0]  # the items are through stage 1
-        assert held["committed"].get(0, 0) <= before[0], (held, before)  # none committed past
+        held = topic_offsets(own_broker.bootstrap, prepared, group=deployment.prefix)
+        assert held.end[0] > before[0]  # the items are through stage 1
+        assert held.committed.get(0, 0) <= before[0], (held, before)  # none committed past
         deployment.create_topics()  # the operator's fix
         ids = published_ids(deployment, 50, timeout=180)
         assert_each_once(ids, {f"held-{n}" for n in range(50)})
@@ -212,29 +211,3 @@ def test_an_unwritable_output_topic_holds_items_back_and_drops_none(
     finally:
         worker.stop()
         deployment.close()
-
-
-async def _offsets(bootstrap: str, topic: str, group: str) -> dict[str, dict[int, int]]:
-    """The topic's end offsets, and the group's committed offsets on it (absent: none yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-        committed = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    client = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await client.start()
-    try:
-        ends = await client.end_offsets(partitions)
-    finally:
-        await client.stop()
-    return {
-        "end": {tp.partition: ends[tp] for tp in partitions},
-        "committed": {
-            tp.partition: meta.offset
-            for tp, meta in committed.items()
-            if tp.topic == topic and meta.offset >= 0
-        },
-    }
