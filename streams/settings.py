@@ -198,7 +198,7 @@ class EntitySettings:
     # Bounded work per item: the KB, the models and the rules read at most max_chars characters
     # of a text, and keep at most max_mentions mentions (the first); the event's `limits` says
     # when either cut (docs/architecture.md, "Bounded work per item").
-    max_chars: int = 100_000
+    max_chars: int = 50_000
     max_mentions: int = 2_000
 
     def __post_init__(self) -> None:

@@ -52,6 +52,12 @@ _PARENTHESIS = re.compile(r"^\s*\([^)\n]{1,40}\)")
 _NUMBER = re.compile(r"[-+]?(?:\d[\d.,:/-]*|\.\d+)%?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROW_NUMBERS = 3
+# How far the rules that read a mention's line look: back to the line's start (a dateline's or a
+# results row's head is short) and on to its end (a row's numbers follow the name closely).
+_LINE_HEAD = 64
+_ROW_REACH = 256
+# The first word after a position on the same line ("" at a line's end).
+_FIRST_WORD = re.compile(r"[^\S\n]*(\S*)")
 _AR_TITLES = frozenset({"الرئيس", "الوزير", "السيد", "الشيخ", "المدرب", "اللاعب"})
 # Roles that only stand before a person's name (titles are rules.TITLES).
 _ROLES = frozenset({
@@ -111,29 +117,43 @@ def _dateline_name(m: ResolvedMention, nxt: ResolvedMention, text: str, kb: Tabl
         return False
     if kb.priors[nxt.entry] < gazetteer.COUNTRY_PRIOR or text[m.end : nxt.start].strip() != ",":
         return False
-    line_start = text.rfind("\n", 0, m.start) + 1
-    if text[line_start : m.start].strip():
+    line_start = _line_start(text, m.start)
+    if line_start is None or text[line_start : m.start].strip():
         return False
-    line_end = text.find("\n", nxt.end)
-    rest = text[nxt.end : line_end if line_end >= 0 else len(text)].split()
-    return not rest or _DATE.fullmatch(rest[0]) is not None
+    after = _FIRST_WORD.match(text, nxt.end)
+    word = after.group(1) if after is not None else ""
+    return not word or _DATE.fullmatch(word) is not None
 
 
 def _heads_results_row(text: str, m: ResolvedMention) -> bool:
     """Whether the name opens a line of results: only a rank or a marker before it on the line
     ("3.", "x-"), and after it (and an optional parenthesis, "( Belgium )") three or more numbers
     and no date. A dateline ("LONDON 1996-12-06") is no results row."""
-    line_start = text.rfind("\n", 0, m.start) + 1
-    if _ROW_HEAD.fullmatch(text, line_start, m.start) is None:
+    line_start = _line_start(text, m.start)
+    if line_start is None or _ROW_HEAD.fullmatch(text, line_start, m.start) is None:
         return False
-    line_end = text.find("\n", m.end)
-    rest = text[m.end : line_end if line_end >= 0 else len(text)]
-    words = _PARENTHESIS.sub("", rest, count=1).split()
+    line_end = text.find("\n", m.end, m.end + _ROW_REACH)
+    if line_end < 0:
+        if len(text) > m.end + _ROW_REACH:
+            return False  # a line this long after the name is prose, not a row of results
+        line_end = len(text)
+    words = _PARENTHESIS.sub("", text[m.end : line_end], count=1).split()
     return (
         len(words) >= _ROW_NUMBERS
         and all(_NUMBER.fullmatch(w) for w in words)
         and not any(_DATE.fullmatch(w) for w in words)
     )
+
+
+def _line_start(text: str, start: int) -> int | None:
+    """Where the line holding ``start`` begins, if within ``_LINE_HEAD`` characters of it (None
+    further back: no dateline or results row has a longer head). Bounded, so that a text of one
+    long line costs each mention the same."""
+    window = max(0, start - _LINE_HEAD)
+    newline = text.rfind("\n", window, start)
+    if newline >= 0:
+        return newline + 1
+    return 0 if window == 0 else None
 
 
 def _titled(text: str, start: int) -> bool:

@@ -101,7 +101,7 @@ class EntityLimits:
     the text. A long article has a few hundred mentions in 30,000 characters; the caps only
     bite on lists and hostile input, and the result says when they did."""
 
-    max_chars: int = 100_000
+    max_chars: int = 50_000
     max_mentions: int = 2_000
 
 
