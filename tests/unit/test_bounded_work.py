@@ -198,3 +198,18 @@ def test_the_caps_are_named_alike_in_the_core_the_schema_and_the_metrics() -> No
     assert {entities_module.MAX_CHARS, entities_module.MAX_MENTIONS, DEDUPE_MAX_CHARS} == set(
         LIMITS
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("서울은", [(0, 2)]),  # a particle that ends the text
+        ("회의는 서울에서", [(4, 6)]),
+        ("서울은행", []),  # not a particle: another word
+    ],
+)
+def test_a_korean_particle_is_read_up_to_the_next_space_or_the_end(
+    text: str, found: list[tuple[int, int]]
+) -> None:
+    mentions = EntityExtractor.load().mentions(text, "ko")
+    assert [(m.start, m.end) for m in mentions] == found

@@ -46,6 +46,7 @@ _HANGUL_SUFFIX_WORDS = """
     장관 장관은 장관이
 """
 HANGUL_SUFFIXES = frozenset(_HANGUL_SUFFIX_WORDS.split())
+_MAX_SUFFIX = max(map(len, HANGUL_SUFFIXES))
 
 
 def _is_katakana(ch: str) -> bool:
@@ -89,8 +90,10 @@ def _open_right(s: str, b: int, mode: int) -> bool:
     if mode & KANA_RIGHT:
         return not _is_katakana(s[b])
     if mode & HANGUL_SUFFIX and s[b] != " ":
-        e = s.find(" ", b)
-        return s[b:e] in HANGUL_SUFFIXES
+        # The particle runs to the next space or the text's end; no particle is longer than
+        # _MAX_SUFFIX, so the search stops there.
+        e = s.find(" ", b, b + _MAX_SUFFIX + 1)
+        return s[b : e if e >= 0 else b + _MAX_SUFFIX + 1] in HANGUL_SUFFIXES
     return True
 
 
