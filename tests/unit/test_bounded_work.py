@@ -16,7 +16,7 @@ from harness.hostile import SHAPES
 from streams.codec import decode_raw
 from streams.core import LIMITS
 from streams.core.entities import extractor as entities_module
-from streams.core.entities import merge
+from streams.core.entities import match, merge
 from streams.core.entities.extractor import EntityExtractor, EntityLimits
 from streams.core.entities.merge import ResolvedMention, merge_model
 from streams.core.normalize import normalize
@@ -201,15 +201,15 @@ def test_the_caps_are_named_alike_in_the_core_the_schema_and_the_metrics() -> No
 
 
 @pytest.mark.parametrize(
-    ("text", "found"),
+    ("text", "open_right"),
     [
-        ("서울은", [(0, 2)]),  # a particle that ends the text
-        ("회의는 서울에서", [(4, 6)]),
-        ("서울은행", []),  # not a particle: another word
+        ("서울은", True),  # a particle that ends the text
+        ("서울에서 회의", True),
+        ("서울은행", False),  # not a particle: another word
+        ("서울" + "가" * 10_000, False),  # read no further than the longest particle
     ],
 )
 def test_a_korean_particle_is_read_up_to_the_next_space_or_the_end(
-    text: str, found: list[tuple[int, int]]
+    text: str, open_right: bool
 ) -> None:
-    mentions = EntityExtractor.load().mentions(text, "ko")
-    assert [(m.start, m.end) for m in mentions] == found
+    assert match._open_right(text, 2, match.HANGUL_SUFFIX) is open_right
