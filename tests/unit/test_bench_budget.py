@@ -69,3 +69,21 @@ def test_lines_give_the_verdict_of_each_row() -> None:
     assert "out of reach: faust + core 6.0x the budget" in lines[-2]
     assert "reachable: 0.000 ms left for the shell" in lines[-1]
     assert budget_lines({}) == []
+
+
+def test_the_single_topology_answers_the_same_goals_as_the_split_one() -> None:
+    # Goals are keyed by the split topology's figures (the better topology counts).
+    goals = [_goal("e2e.fast.cpu_ms_per_item", 0.6), _goal("ratio.fast_to_faust_passthrough", 0.5)]
+    tree = _tree(0.2, 1.8, 2.5)
+    tree["baseline"]["faust_passthrough_single"] = {"cpu_ms_per_item": 0.3}
+    tree["e2e"]["fast_single"] = {"cpu_ms_per_item": 2.2}
+    rows = {row["key"]: row for row in budget_rows(tree, goals)}
+    assert list(rows) == [
+        "e2e.fast.cpu_ms_per_item",
+        "e2e.fast_single.cpu_ms_per_item",
+        "ratio.fast_to_faust_passthrough",
+        "ratio.fast_single_to_faust_passthrough_single",
+    ]
+    single = rows["ratio.fast_single_to_faust_passthrough_single"]
+    assert single["budget_ms"] == pytest.approx(0.3 / 0.5)
+    assert single["worker_ms"] == 2.2
