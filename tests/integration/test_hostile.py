@@ -33,9 +33,15 @@ def slow_item() -> bytes:
 
 
 def lag_above(worker: WorkerProcess, seconds: float) -> float:
-    """How many of the loop probe's wake-ups came later than ``seconds``."""
-    total = worker.metric("wirestream_event_loop_lag_seconds_count")
-    within = worker.metric("wirestream_event_loop_lag_seconds_bucket", le=f"{seconds:.1f}")
+    """How many of the loop probe's wake-ups came later than ``seconds``: the count and the
+    bucket from one scrape (from two, a wake-up in between would be counted in one only)."""
+    values = {}
+    for line in worker.metrics_text().splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            values[series] = float(value)
+    total = values.get("wirestream_event_loop_lag_seconds_count", 0.0)
+    within = values.get(f'wirestream_event_loop_lag_seconds_bucket{{le="{seconds:.1f}"}}', 0.0)
     return total - within
 
 
