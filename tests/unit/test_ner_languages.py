@@ -207,3 +207,10 @@ def test_a_language_left_out_loads_no_model() -> None:
     proposer = NerProposer(("en",))
     assert proposer.model("de") is None
     assert proposer.model("en") is not None
+
+
+def test_training_reads_the_shared_data_beside_the_repository() -> None:
+    # `make train-ner` passes no --data: the defaults must be ../shared, whatever the package depth.
+    from streams.ner.training.train import DEFAULT_DATA, DEFAULT_EVAL
+
+    assert (DEFAULT_DATA, DEFAULT_EVAL) == (SHARED / "train", SHARED / "eval")

@@ -46,7 +46,7 @@ from streams.ner.training.lexicon import (
 )
 from streams.ner.weights import WordWeights
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (streams/ner/training/..)
 DEFAULT_DATA = ROOT.parent / "shared" / "train"
 DEFAULT_EVAL = ROOT.parent / "shared" / "eval"
 SEED = 0  # recorded in the model; nothing in training draws random numbers
