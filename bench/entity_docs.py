@@ -7,7 +7,9 @@ lines dropped), one sentence a line, tokens joined by spaces (Chinese: by nothin
 -> PERSON, ORG, LOC (our GPE counts as LOC); MISC is ignored on both sides. A found span's surface
 is the corpus tokens it touches (ANERcorp tags و|واشنطن as one token where our span leaves the
 proclitic out; Chinese spans are taken as they are), and surfaces are compared without invisible
-format characters (ANERcorp's U+200F marks, which normalization removes). Micro-averaged over
+format characters (ANERcorp's U+200F marks, which normalization removes) and without quotes or
+brackets at their edges (CoNLL-2002 Spanish tags ``" Reforma "`` and WikiNEuRal Russian
+``« Динамо »`` with their quotes, which the name a consumer gets leaves out). Micro-averaged over
 the documents of a set.
 
 Systems, side by side on the same normalized text:
@@ -49,6 +51,7 @@ _GOLD = {"PER": "PERSON", "PERS": "PERSON", "ORG": "ORG", "LOC": "LOC"}
 _OURS = {"PERSON": "PERSON", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC"}
 _SPACY = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC"}
 _UNSPACED = frozenset({"zh", "ja"})
+_QUOTES = ' "«»“”„()[]{}<>'
 
 Key = tuple[str, str]  # (surface, type)
 System = Callable[[str, str], set[Key]]
@@ -125,8 +128,9 @@ def _gold(sent: list[tuple[str, str]], sep: str) -> set[Key]:
 
 
 def _visible(text: str) -> str:
-    """Without invisible format characters (ANERcorp's tokens carry U+200F marks)."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+    """Without invisible format characters (ANERcorp's tokens carry U+200F marks), and without
+    the quotes and brackets some corpora tag around a name."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip(_QUOTES)
 
 
 def surface(text: str, start: int, end: int, lang: str) -> str:

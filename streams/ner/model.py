@@ -192,11 +192,11 @@ class NerModel:
         spans: list[Span] = []
         for (first, _), sent_spans in zip(bounds, found, strict=True):
             for start, end, kind in sent_spans:
-                if kind not in PROPOSED_TYPES:
+                lo, hi = _word_bounds(words, first + start, first + end)
+                if kind not in PROPOSED_TYPES or lo == hi:
                     continue
-                begin = offsets[first + start][0] + self._leading_clitic(words[first + start])
-                last = words[first + end - 1]
-                finish = offsets[first + end - 1][1] - self._case_suffix(last)
+                begin = offsets[lo][0] + self._leading_clitic(words[lo])
+                finish = offsets[hi - 1][1] - self._case_suffix(words[hi - 1])
                 spans.append((begin, finish, kind))
         return tuple(spans)
 
@@ -386,3 +386,18 @@ def _lexicon(meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Lexic
         abbreviations=frozenset(meta.get("abbreviations", [])),
         clusters=clusters,
     )
+
+
+def _word_bounds(words: Sequence[str], lo: int, hi: int) -> tuple[int, int]:
+    """The tokens ``lo:hi`` of a span without those at its edges that hold no letter or digit:
+    the CRF sometimes carries a name over a comma or a dash ("مارك ريجيف ;"), which a consumer
+    would read as part of the name."""
+    while lo < hi and not _has_word_char(words[lo]):
+        lo += 1
+    while hi > lo and not _has_word_char(words[hi - 1]):
+        hi -= 1
+    return lo, hi
+
+
+def _has_word_char(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)

@@ -106,6 +106,22 @@ def test_model_spans_merge_by_the_documented_rule(kb_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("span", "name"),
+    [
+        ((4, 18, "ORG"), "Qorvan Lint"),  # quotes and the spaces inside them
+        ((5, 18, "ORG"), "Qorvan Lint"),
+        ((6, 20, "ORG"), "Qorvan Lint"),  # a space, a quote and a comma after the name
+    ],
+)
+def test_a_name_is_reported_without_the_punctuation_or_spaces_at_its_edges(
+    kb_path: Path, span: tuple[int, int, str], name: str
+) -> None:
+    text = 'The " Qorvan Lint ", a unit, said so.'
+    entities = EntityExtractor.load(kb_path, proposer=FakeModel([span])).extract(text, "en")
+    assert [(e.text, text[e.start : e.end]) for e in entities] == [(name, name)]
+
+
+@pytest.mark.parametrize(
     ("text", "span", "expected"),
     [
         # A city read as a club: the model's type, and no link to the city.

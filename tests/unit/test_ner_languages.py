@@ -4,6 +4,8 @@ language, handles Chinese without spaces, and a deployment can turn any language
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.ner import SHIPPED, NerModel, NerProposer, load_ner
 from streams.ner.model import model_path
@@ -161,6 +163,31 @@ def test_a_turkish_span_leaves_the_case_suffix_out(token: str, name: str) -> Non
     text = f"Bakan dün {token} ziyaret etti."
     found = {text[s:e] for s, e, _ in model.propose(text, "tr")}
     assert name in found, sorted(found)
+
+
+_ARABIC = NerProposer(("ar",))  # loads the model once, at the first use
+
+
+def test_a_span_ends_on_a_word_not_on_the_punctuation_after_it() -> None:
+    # ANERcorp writes its commas as ";" and the Arabic model carries some names over one.
+    text = "وقال مارك ريجيف ; الناطق باسم وزارة الخارجية"
+    assert ("مارك ريجيف", "PERSON") in {(text[s:e], t) for s, e, t in _ARABIC.propose(text, "ar")}
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["وقال", "مارك", "ريجيف", "الناطق", "باسم", "بوش", ";", "-", "·", "(", "."]
+        ),
+        max_size=30,
+    )
+)
+@settings(max_examples=80, deadline=None)
+def test_no_span_starts_or_ends_without_a_letter_or_digit(words: list[str]) -> None:
+    text = " ".join(words)
+    for start, end, _ in _ARABIC.propose(text, "ar"):
+        assert text[start].isalnum(), repr(text[start:end])
+        assert text[end - 1].isalnum(), repr(text[start:end])
 
 
 @pytest.mark.parametrize(

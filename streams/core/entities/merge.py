@@ -68,13 +68,7 @@ def clean_spans(spans: Sequence[tuple[int, int, str]], text: str) -> list[tuple[
     out: list[tuple[int, int, str]] = []
     last_end = -1
     n = len(text)
-    trimmed = [
-        s
-        if text[s[0]] not in _EDGE_PUNCT and text[s[1] - 1] not in _EDGE_PUNCT
-        else _trimmed(s, text)
-        for s in spans
-        if _valid(s, n)
-    ]
+    trimmed = [_trimmed(s, text) for s in spans if _valid(s, n)]
     for span in sorted(trimmed):
         if span[0] >= last_end and span[0] < span[1]:
             out.append(span)
@@ -83,11 +77,12 @@ def clean_spans(spans: Sequence[tuple[int, int, str]], text: str) -> list[tuple[
 
 
 def _trimmed(span: tuple[int, int, str], text: str) -> tuple[int, int, str]:
-    """A span without brackets or quotes at its edges (a tagger's token may keep them: بوتين])."""
+    """A span without brackets or quotes at its edges (a tagger's token may keep them: بوتين]),
+    nor the spaces they leave there."""
     start, end, etype = span
-    while start < end and text[start] in _EDGE_PUNCT:
+    while start < end and (text[start] in _EDGE_PUNCT or text[start].isspace()):
         start += 1
-    while end > start and text[end - 1] in _EDGE_PUNCT:
+    while end > start and (text[end - 1] in _EDGE_PUNCT or text[end - 1].isspace()):
         end -= 1
     return start, end, etype
 
