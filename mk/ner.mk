@@ -6,8 +6,10 @@
 #   make train-ner LANG=xx      one language: ../shared/train/ner/xx/train.conll (scored on its
 #                               dev.conll), or ner_xx_train.conll (+ _dev) for en and ar
 #   make bench-ner              P/R/F1 per type, tokens/s, RSS -> .bench/ner.json
-#   make bench-ner-memory       the worker's RSS with every model, loaded and at peak
+#   make bench-ner-memory       the pipeline's RSS with every model, loaded and at peak
 #                               -> .bench/ner_memory.json
+#   make bench-worker-memory    a real worker's peak RSS on a real broker, every model loaded
+#                               and text of every language -> .bench/worker_memory.json
 #   (what the models give through the whole pipeline is `make bench-entities`: mk/entities.mk)
 #
 # LANG is also the locale variable every shell exports, so only a LANG given on the make command
@@ -20,9 +22,9 @@ NER_TRAIN_LANGS := $(if $(filter command line,$(origin LANG)),$(LANG),$(NER_LANG
 NER_TRAIN_PACKAGES := python-crfsuite==0.9.12 spacy-lookups-data==1.0.5
 NER_BENCH_ARGS ?=
 
-BENCH_TARGETS += bench-ner bench-ner-memory
+BENCH_TARGETS += bench-ner bench-ner-memory bench-worker-memory
 
-.PHONY: train-ner bench-ner bench-ner-memory ner-train-deps
+.PHONY: train-ner bench-ner bench-ner-memory bench-worker-memory ner-train-deps
 
 ner-train-deps: $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt $(NER_TRAIN_PACKAGES)
@@ -36,5 +38,8 @@ train-ner: ner-train-deps  ## train the NER models (LANG=xx for one language)
 bench-ner: $(STAMP) $(KB)  ## NER models: P/R/F1 per type, tokens/s, RSS (.bench/ner.json)
 	$(BIN)/python -m bench.ner $(NER_BENCH_ARGS)
 
-bench-ner-memory: $(STAMP) $(KB)  ## the worker's RSS with every NER model (.bench/ner_memory.json)
+bench-ner-memory: $(STAMP) $(KB)  ## the pipeline's RSS with every NER model (.bench/ner_memory.json)
 	$(BIN)/python -m bench.ner_memory
+
+bench-worker-memory: $(STAMP) $(KB) kafka-fetch  ## a real worker's peak RSS, every NER model (.bench/worker_memory.json)
+	$(BIN)/python -m bench.worker_memory
