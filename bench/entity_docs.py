@@ -289,6 +289,7 @@ def run_sets(
             row[label]["cpu_s"] = round(time.process_time() - t0, 1)
             if errors is not None and label == "pipeline":
                 write_errors(errors / f"{name}.tsv", docs, found)
+                row["errors"] = error_kinds(docs, found, lang)
         report[name] = row
     return report
 
@@ -299,6 +300,45 @@ def write_errors(path: Path, docs: list[Doc], found: list[set[Key]]) -> None:
         for i, (doc, pred) in enumerate(zip(docs, found, strict=True)):
             out.writelines(f"{i}\tFP\t{t}\t{s}\n" for s, t in sorted(pred - doc.gold))
             out.writelines(f"{i}\tFN\t{t}\t{s}\n" for s, t in sorted(doc.gold - pred))
+
+
+def error_kinds(docs: list[Doc], found: list[set[Key]], lang: str) -> dict[str, int]:
+    """The pipeline's errors by kind (docs/ner.md, "Errors"), document by document: a false find
+    whose surface is a missed gold name of another type is a type confusion; one that shares a
+    word with a missed gold name (without spaces: holds it or is held by it), a boundary error;
+    any other is spurious. A miss that shares nothing with a false find is missed outright."""
+    kinds: Counter[str] = Counter()
+    for doc, pred in zip(docs, found, strict=True):
+        false, missed = pred - doc.gold, doc.gold - pred
+        kinds["false_positives"] += len(false)
+        kinds["misses"] += len(missed)
+        for surface, kind in false:
+            if any(g == surface and t != kind for g, t in missed):
+                kinds["type_confusions"] += 1
+            elif any(_overlaps(surface, g, lang) for g, _ in missed):
+                kinds["boundaries"] += 1
+            else:
+                kinds["spurious"] += 1
+        kinds["missed_outright"] += sum(
+            not any(_overlaps(g, surface, lang) for surface, _ in false) for g, _ in missed
+        )
+    return {k: kinds[k] for k in _ERROR_KINDS}
+
+
+_ERROR_KINDS = (
+    "false_positives",
+    "misses",
+    "type_confusions",
+    "boundaries",
+    "spurious",
+    "missed_outright",
+)
+
+
+def _overlaps(a: str, b: str, lang: str) -> bool:
+    if lang in _UNSPACED:
+        return a in b or b in a
+    return not set(a.split()).isdisjoint(b.split())
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -315,6 +355,11 @@ def print_table(report: dict[str, Any]) -> None:
             for t in (*TYPES, "all")
         ]
         print(f"    {name:8} " + "  ".join(parts))
+    if any("errors" in row for row in report.values()):
+        print("  pipeline errors: " + ", ".join(k.replace("_", " ") for k in _ERROR_KINDS))
+        for name, row in report.items():
+            if "errors" in row:
+                print(f"    {name:8} " + " ".join(f"{row['errors'][k]:5}" for k in _ERROR_KINDS))
 
 
 def main(argv: list[str] | None = None) -> int:

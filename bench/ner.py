@@ -46,6 +46,7 @@ from streams.ner.training.conll import (
     SCORED_TYPES,
     Sentence,
     char_to_token_spans,
+    name_spans,
     read_conll,
     score_spans,
     sentence_text,
@@ -125,7 +126,7 @@ def _text(lang: str, tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]
 
 
 def quality(lang: str, sents: list[Sentence], run: System) -> dict[str, Any]:
-    gold = [tag_spans(s.tags) for s in sents]
+    gold = [name_spans(s.tokens, tag_spans(s.tags)) for s in sents]
     strict: list[list[Span]] = []
     token: list[list[Span]] = []
     for s in sents:
@@ -141,7 +142,10 @@ def quality(lang: str, sents: list[Sentence], run: System) -> dict[str, Any]:
 
 def tokens_given(model: NerModel, sents: list[Sentence]) -> dict[str, Any]:
     pred = model.tag_sentences([s.tokens for s in sents])
-    scores = score_spans([tag_spans(s.tags) for s in sents], [tag_spans(p) for p in pred])
+    scores = score_spans(
+        [name_spans(s.tokens, tag_spans(s.tags)) for s in sents],
+        [name_spans(s.tokens, tag_spans(p)) for s, p in zip(sents, pred, strict=True)],
+    )
     return _table(scores)
 
 

@@ -31,6 +31,7 @@ from streams.ner.text import (
     sentences,
     tokenize,
     tokenize_chars,
+    word_bounds,
 )
 from streams.ner.weights import WordWeights
 
@@ -192,7 +193,7 @@ class NerModel:
         spans: list[Span] = []
         for (first, _), sent_spans in zip(bounds, found, strict=True):
             for start, end, kind in sent_spans:
-                lo, hi = _word_bounds(words, first + start, first + end)
+                lo, hi = word_bounds(words, first + start, first + end)
                 if kind not in PROPOSED_TYPES or lo == hi:
                     continue
                 begin = offsets[lo][0] + self._leading_clitic(words[lo])
@@ -386,18 +387,3 @@ def _lexicon(meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Lexic
         abbreviations=frozenset(meta.get("abbreviations", [])),
         clusters=clusters,
     )
-
-
-def _word_bounds(words: Sequence[str], lo: int, hi: int) -> tuple[int, int]:
-    """The tokens ``lo:hi`` of a span without those at its edges that hold no letter or digit:
-    the CRF sometimes carries a name over a comma or a dash ("مارك ريجيف ;"), which a consumer
-    would read as part of the name."""
-    while lo < hi and not _has_word_char(words[lo]):
-        lo += 1
-    while hi > lo and not _has_word_char(words[hi - 1]):
-        hi -= 1
-    return lo, hi
-
-
-def _has_word_char(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)

@@ -110,6 +110,25 @@ _AR_MAP = str.maketrans(
 )
 
 
+def word_bounds(words: Sequence[str], lo: int, hi: int) -> tuple[int, int]:
+    """The tokens ``lo:hi`` of a name without those at its edges that hold no letter or digit.
+
+    A name starts and ends with a word: the CRF sometimes carries a span over a comma or a dash
+    ("مارك ريجيف ;"), and some corpora tag the quotes around a name with it (CoNLL-2002 Spanish
+    ``" Reforma "``, WikiNEuRal Russian ``« Динамо »``). What a consumer reads, and what scoring
+    compares on both sides, is the name alone.
+    """
+    while lo < hi and not _has_word_char(words[lo]):
+        lo += 1
+    while hi > lo and not _has_word_char(words[hi - 1]):
+        hi -= 1
+    return lo, hi
+
+
+def _has_word_char(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
 def normalize_arabic(token: str) -> str:
     return _AR_DELETE.sub("", token).translate(_AR_MAP) or token
 

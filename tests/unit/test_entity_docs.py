@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from bench.entity_docs import _gold, eval_sets, surface
+from bench.entity_docs import Doc, _gold, error_kinds, eval_sets, surface
 from bench.worker_memory import feed
 from streams.ner import SHIPPED
 
@@ -51,3 +51,24 @@ def test_the_memory_feed_has_text_in_every_shipped_language() -> None:
     sets = eval_sets()
     languages = {sets[item["id"].split("-")[1]][0] for item in map(orjson.loads, feed(1))}
     assert set(SHIPPED) <= languages
+
+
+def test_errors_are_sorted_by_kind() -> None:
+    gold = frozenset(
+        {("Reforma", "ORG"), ("Banco de España", "ORG"), ("Aznar", "PERSON"), ("Soria", "LOC")}
+    )
+    found = {
+        ("Reforma", "LOC"),  # the right name, the wrong type
+        ("Banco", "ORG"),  # a part of a missed name
+        ("Lunes", "PERSON"),  # nothing of the gold
+        ("Aznar", "PERSON"),  # right
+    }
+    kinds = error_kinds([Doc("", gold)], [found], "es")
+    assert kinds == {
+        "false_positives": 3,
+        "misses": 3,
+        "type_confusions": 1,
+        "boundaries": 1,
+        "spurious": 1,
+        "missed_outright": 1,  # Soria: no false find shares a word with it
+    }

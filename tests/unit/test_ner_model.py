@@ -20,6 +20,7 @@ from streams.ner import NerModel, NerProposer, load_status
 from streams.ner.model import model_path
 from streams.ner.training.conll import (
     char_to_token_spans,
+    name_spans,
     read_conll,
     score_spans,
     sentence_text,
@@ -58,7 +59,7 @@ def test_f1_floor_on_the_shared_eval_set(model: NerModel) -> None:
     if not path.exists():
         pytest.fail(f"{path} is missing (../shared must sit beside the repo)")
     sents = read_conll(path)
-    gold = [tag_spans(s.tags) for s in sents]
+    gold = [name_spans(s.tokens, tag_spans(s.tags)) for s in sents]
     pred = []
     for s in sents:
         text, offsets = sentence_text(s.tokens)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.ner.decode import tag_spans
+from streams.ner.text import word_bounds
 
 __all__ = [
     "Score",
     "Sentence",
     "char_to_token_spans",
+    "name_spans",
     "read_conll",
     "score_spans",
     "sentence_text",
@@ -97,6 +99,18 @@ class Score:
 
 
 Span = tuple[int, int, str]
+
+
+def name_spans(tokens: Sequence[str], spans: Iterable[Span]) -> list[Span]:
+    """Token spans as the names they hold: without the tokens at their edges that hold no letter
+    or digit (``text.word_bounds``), the way ``NerModel.propose`` reports a name. Scoring reads
+    gold and tagged spans so, and a corpus that tags a name's quotes with it costs nothing."""
+    out = []
+    for start, end, kind in spans:
+        lo, hi = word_bounds(tokens, start, end)
+        if lo < hi:
+            out.append((lo, hi, kind))
+    return out
 
 
 def score_spans(

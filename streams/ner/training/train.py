@@ -34,7 +34,7 @@ from streams.ner.decode import to_bilou, to_iob
 from streams.ner.features import OFFSETS, Featurizer, Lexicon, attributes, featurizer
 from streams.ner.model import MODELS_DIR, SUFFIX, NerModel
 from streams.ner.table import ClusterTable, PhraseTable, WordLists
-from streams.ner.training.conll import Sentence, read_conll, score_spans, tag_spans
+from streams.ner.training.conll import Sentence, name_spans, read_conll, score_spans, tag_spans
 from streams.ner.training.data import data_files, file_name
 from streams.ner.training.lexicon import (
     name_words,
@@ -225,7 +225,10 @@ def evaluate(model: NerModel, path: Path) -> dict[str, dict[str, float | int]]:
     """Exact-span scores of sentence-by-sentence tagging on a CoNLL file (MISC ignored)."""
     sents = read_conll(path)
     pred = model.tag_sentences([s.tokens for s in sents])
-    scores = score_spans([tag_spans(s.tags) for s in sents], [tag_spans(p) for p in pred])
+    scores = score_spans(
+        [name_spans(s.tokens, tag_spans(s.tags)) for s in sents],
+        [name_spans(s.tokens, tag_spans(p)) for s, p in zip(sents, pred, strict=True)],
+    )
     return {k: v.as_dict() for k, v in scores.items()}
 
 
