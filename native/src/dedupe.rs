@@ -6,14 +6,13 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::fingerprint::{crc, mix64, PERMUTATIONS};
+use crate::fingerprint::{crc, mix64, ENTITY, PERMUTATIONS};
 
 const BAND_ROWS: usize = 4;
 const BAND_WEIGHT: f64 = 1.0;
 const LEAD_WEIGHT: f64 = 3.0;
 const MAX_ANCHOR_TOKENS: usize = 16;
 const CLASS_BITS: u32 = 3;
-const ENTITY: u32 = 4;
 const PLACE: u32 = 2;
 const CLASS_WEIGHT: [f64; 4] = [0.1, 0.3, 0.5, 1.0];
 const WORD_PERMUTATIONS: usize = 64;

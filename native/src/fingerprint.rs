@@ -16,7 +16,8 @@ const WORD_MIN_LETTERS: usize = 4;
 const MAX_ANCHORS: usize = 32;
 const WEAK: u8 = 1;
 const NAME: u8 = 3;
-const ENTITY: u32 = 4;
+/// The class bit of an anchor that names a linked entity (`e:` keys); the dedupe scores read it.
+pub const ENTITY: u32 = 4;
 const ANCHOR_BITS: u32 = 7;
 const STEM: usize = 6;
 const TITLE_CASE_SHARE: f64 = 0.6;
