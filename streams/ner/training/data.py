@@ -12,8 +12,7 @@ def data_files(
     """The training files, and the dev file to score on when the model does not learn from it."""
     folder = data / "ner" / language
     if (folder / "train.conll").exists():
-        files = [folder / "train.conll"]
-        files += [data / "ner" / name / "train.conll" for name in extra]
+        files = [folder / "train.conll", *(extra_file(data, name) for name in extra)]
         missing = [f for f in files if not f.exists()]
         if missing:
             raise SystemExit(f"no training data: {', '.join(map(str, missing))} missing")
@@ -28,6 +27,14 @@ def data_files(
     if not files:
         raise SystemExit(f"no training data: {data}/ner_{language}_train.conll is missing")
     return files, None
+
+
+def extra_file(data: Path, name: str) -> Path:
+    """The training split of another set: ``ner/<name>/train.conll``, or for English and Arabic,
+    whose sets keep the older layout, ``ner_<name>_train.conll``."""
+    folder = data / "ner" / name / "train.conll"
+    older = data / f"ner_{name}_train.conll"
+    return older if not folder.exists() and older.exists() else folder
 
 
 def file_name(path: Path) -> str:
