@@ -7,7 +7,9 @@ time, never copied; documents as ``bench.entity_docs`` builds them), and reports
 (VmHWM). Run twice: with English and Arabic only, and with every shipped model, so the second
 minus the first is what the other languages' models cost.
 
-Usage: ``python -m bench.ner_memory [--out .bench/ner_memory.json]`` (``make bench-ner-memory``).
+Usage: ``python -m bench.ner_memory [--out .bench/ner_memory.json]`` (``make bench-ner-memory``);
+``--worker`` measures a real worker on a real broker instead (``bench.worker_memory``, ``make
+bench-worker-memory``).
 """
 
 from __future__ import annotations
@@ -48,19 +50,31 @@ def measure(models: tuple[str, ...], docs: int = DOCS_PER_LANGUAGE) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench import worker_memory
     from streams.ner import SHIPPED
 
     parser = argparse.ArgumentParser(prog="python -m bench.ner_memory", description=__doc__)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--worker", action="store_true", help="a real worker on a real broker (bench.worker_memory)"
+    )
     args = parser.parse_args(argv)
-    report = [measure(models) for models in (("en", "ar"), tuple(SHIPPED))]
-    for row in report:
-        print(
+    report: Any
+    if args.worker:
+        report = worker_memory.measure()
+        lines = [worker_memory.describe(report)]
+        out = args.out or worker_memory.OUT
+    else:
+        report = [measure(models) for models in (("en", "ar"), tuple(SHIPPED))]
+        lines = [
             f"  {len(row['models']):2} models: {row['rss_loaded_mb']} MB loaded, "
             f"{row['rss_after_mb']} MB after the documents, peak {row['peak_mb']} MB"
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            for row in report
+        ]
+        out = args.out or OUT
+    print("\n".join(lines))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

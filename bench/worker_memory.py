@@ -9,15 +9,13 @@ first ten 20-sentence documents of every ``../shared/train/ner/<lang>/dev.conll`
 (``wirestream_items_out_total``), and reads the worker's peak RSS (VmHWM, a prepare pool's
 included) from ``/proc``. The issue's budget is 800 MB with all eleven models.
 
-Usage: ``python -m bench.worker_memory [--out .bench/worker_memory.json]``
-(``make bench-worker-memory``).
+Usage: ``python -m bench.ner_memory --worker`` (``make bench-worker-memory``), which writes
+``.bench/worker_memory.json``.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import shutil
 import tempfile
 import time
@@ -104,21 +102,10 @@ def _wait_accounted(service: Service, expected: int) -> int:
     raise RuntimeError(f"only {done} of {expected} items accounted for after {DRAIN_TIMEOUT_S} s")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.worker_memory", description=__doc__)
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args(argv)
-    report = measure()
-    print(
+def describe(report: dict[str, Any]) -> str:
+    return (
         f"  worker, {len(report['ner_models_loaded'])} NER models loaded, "
         f"{report['items']} items in {len(report['languages'])} languages: "
         f"{report['rss_ready_mb']} MB ready, {report['rss_after_mb']} MB after, "
         f"peak {report['peak_mb']} MB"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

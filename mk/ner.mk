@@ -42,4 +42,4 @@ bench-ner-memory: $(STAMP) $(KB)  ## the pipeline's RSS with every NER model (.b
 	$(BIN)/python -m bench.ner_memory
 
 bench-worker-memory: $(STAMP) $(KB) kafka-fetch  ## a real worker's peak RSS, every NER model (.bench/worker_memory.json)
-	$(BIN)/python -m bench.worker_memory
+	$(BIN)/python -m bench.ner_memory --worker
