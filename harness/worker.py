@@ -93,16 +93,19 @@ class WorkerProcess:
                     found.append(record)
         return found
 
+    def scrape(self) -> dict[str, float]:
+        """Every sample on /metrics from one scrape, by series (``name{label="value",...}``):
+        values read together are consistent with each other."""
+        values = {}
+        for line in self.metrics_text().splitlines():
+            if line and not line.startswith("#"):
+                series, _, value = line.rpartition(" ")
+                values[series] = float(value)
+        return values
+
     def metric(self, name: str, **labels: str) -> float:
         """The current value of one sample on /metrics (0 when absent)."""
-        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        target = f"{name}{{{want}}}" if want else name
-        for line in self.metrics_text().splitlines():
-            if not line.startswith("#"):
-                series, _, value = line.rpartition(" ")
-                if series == target:
-                    return float(value)
-        return 0.0
+        return self.scrape().get(series_name(name, **labels), 0.0)
 
     def wait_metric(
         self, name: str, at_least: float, timeout: float = 60.0, **labels: str
@@ -133,6 +136,12 @@ class WorkerProcess:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def series_name(name: str, **labels: str) -> str:
+    """A sample's series as /metrics writes it, labels in sorted order."""
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{want}}}" if want else name
 
 
 def terminate(proc: subprocess.Popen[bytes], timeout: float) -> bool:

@@ -126,7 +126,7 @@ def test_bench_harness_measures_every_system_and_accounts_for_every_item(
     baselines = written["baseline"]
     measured = [
         key
-        for key, _system, baseline, _profile, _goal in BUDGET_ROWS
+        for key, _system, baseline, _profile in BUDGET_ROWS
         if (baselines.get(baseline) or {}).get("cpu_ms_per_item")
     ]
     assert [row["key"] for row in written["budget"]] == measured

@@ -16,7 +16,7 @@ import orjson
 from harness.hostile import SHAPES
 from harness.services import KafkaBroker
 from harness.topics import read_all, send
-from harness.worker import WorkerProcess
+from harness.worker import WorkerProcess, series_name
 from tests.integration.conftest import Deployment
 
 UNCAPPED = {
@@ -35,14 +35,10 @@ def slow_item() -> bytes:
 def lag_above(worker: WorkerProcess, seconds: float) -> float:
     """How many of the loop probe's wake-ups came later than ``seconds``: the count and the
     bucket from one scrape (from two, a wake-up in between would be counted in one only)."""
-    values = {}
-    for line in worker.metrics_text().splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
+    values = worker.scrape()
     total = values.get("wirestream_event_loop_lag_seconds_count", 0.0)
-    within = values.get(f'wirestream_event_loop_lag_seconds_bucket{{le="{seconds:.1f}"}}', 0.0)
-    return total - within
+    bucket = series_name("wirestream_event_loop_lag_seconds_bucket", le=f"{seconds:.1f}")
+    return total - values.get(bucket, 0.0)
 
 
 def test_a_slow_item_leaves_the_loop_free_and_the_group_alone(
